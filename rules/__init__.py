@@ -1,0 +1,1 @@
+"""Built-in rule data (YAML), installed as the package `scanner.rules`."""

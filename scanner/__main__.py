@@ -1,0 +1,6 @@
+"""`python -m scanner`."""
+from __future__ import annotations
+
+from .cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""Checksums some providers embed in their tokens; a valid one raises a finding's confidence.
+
+Validators sit in an explicit table, named by the ``checksum`` key of a rule.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _base62(value: int, width: int) -> str:
+    out = []
+    while value:
+        value, rem = divmod(value, 62)
+        out.append(_BASE62[rem])
+    return "".join(reversed(out)).rjust(width, "0")
+
+
+def crc32_base62_suffix(token: str) -> bool:
+    """GitHub-style tokens (ghp_, gho_, ghu_, ghs_, ghr_, npm_): the last 6 characters are the
+    base62 CRC32 of the 30-character random part that precedes them."""
+    prefix, sep, body = token.partition("_")
+    if not sep or len(body) < 7:
+        return False
+    payload, check = body[:-6], body[-6:]
+    return _base62(zlib.crc32(payload.encode("ascii", "replace")), 6) == check
+
+
+CHECKS: dict[str, Callable[[str], bool]] = {
+    "crc32-base62": crc32_base62_suffix,
+}
+
+
+def check(name: str, secret: str) -> bool:
+    return CHECKS[name](secret)

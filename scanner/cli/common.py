@@ -1,0 +1,167 @@
+"""Options every scan command shares, and the tail every scan command runs: filter, report, exit."""
+from __future__ import annotations
+
+import functools
+import io
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import click
+
+from ..errors import EXIT_CLEAN, EXIT_FINDINGS, LeakscanError, UsageError
+from ..model import Confidence, Finding
+from ..report import RunInfo
+
+FORMATS = ("console", "json", "jsonl", "sarif")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """'1048576', '500KB', '10MB', '1GB' -> bytes (powers of 1024)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a size (examples: 1000000, 500KB, 10MB, 1GB)")
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
+    return int(float(m.group(1)) * scale)
+
+
+class SizeType(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except click.BadParameter as exc:
+            self.fail(exc.message, param, ctx)
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    format: str
+    output: str | None
+    redact: bool
+    show_secrets: bool
+    exit_code: int
+    min_confidence: Confidence
+    quiet: bool
+    verbose: int
+
+
+def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Reporting options shared by scan, history and staged."""
+    options = [
+        click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="console", show_default=True,
+                     help="Report format."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+                     help="Write the report to this file (atomically) instead of stdout."),
+        click.option("--redact", is_flag=True, help="Remove secrets from every output."),
+        click.option("--show-secrets", is_flag=True, help="Show secrets unmasked in the console view."),
+        click.option("--exit-code", type=int, default=EXIT_FINDINGS, show_default=True,
+                     help="Exit status when leaks are found."),
+        click.option("--min-confidence", type=click.Choice([c.value for c in Confidence]), default="low",
+                     show_default=True, help="Report only findings at or above this confidence."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr."),
+        click.option("--verbose", "-v", count=True, help="List skipped inputs and warnings on stderr."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, fmt: str, output: str | None, redact: bool, show_secrets: bool, exit_code: int,
+                min_confidence: str, quiet: bool, verbose: int, **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, output, redact, show_secrets, exit_code, Confidence(min_confidence), quiet,
+                            verbose)
+        return f(*args, out=out, **kwargs)
+
+    return wrapper
+
+
+def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+                     help="Worker processes (default: one per core)."),
+        click.option("--max-file-size", type=SizeType(), default="50MB", show_default=True,
+                     help="Skip files larger than this (bytes, or with a KB, MB or GB suffix)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def filter_findings(findings: Sequence[Finding], out: OutputOptions) -> list[Finding]:
+    floor = out.min_confidence.rank
+    return [f for f in findings if f.confidence.rank >= floor]
+
+
+def render(findings: Sequence[Finding], info: RunInfo, out: OutputOptions, stream: TextIO) -> None:
+    if out.format == "json":
+        from ..report import json as json_report
+
+        json_report.render(findings, info, stream, redacted=out.redact)
+    elif out.format == "jsonl":
+        from ..report import json as json_report
+
+        json_report.render_lines(findings, info, stream, redacted=out.redact)
+    elif out.format == "sarif":
+        from ..report import sarif
+
+        sarif.render(findings, info, stream, redacted=out.redact)
+    else:
+        from rich.console import Console
+
+        from ..report import console as console_report
+
+        is_file = stream is not sys.stdout
+        console = Console(file=stream, no_color=is_file or bool(os.environ.get("NO_COLOR")),
+                          force_terminal=False if is_file else None, width=120 if is_file else None,
+                          highlight=False, soft_wrap=True)
+        console_report.render(findings, info, console, show_secrets=out.show_secrets, redacted=out.redact)
+
+
+def write_report(findings: Sequence[Finding], info: RunInfo, out: OutputOptions) -> None:
+    if out.output is None:
+        render(findings, info, out, sys.stdout)
+        sys.stdout.flush()
+        return
+    target = os.path.abspath(out.output)
+    directory = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".leakscan-", suffix=".tmp")
+    except OSError as exc:
+        raise LeakscanError(f"cannot write {out.output}: {exc.strerror}") from None
+    try:
+        with io.open(fd, "w", encoding="utf-8", newline="\n") as fh:
+            render(findings, info, out, fh)
+        os.replace(tmp, target)  # atomic: never a half-written report
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def report_notes(info: RunInfo, out: OutputOptions, partial: Sequence[tuple[str, str]] = ()) -> None:
+    """Warnings on stderr. Paths and reasons only: never a secret."""
+    if out.verbose:
+        for path, reason in info.skipped:
+            click.echo(f"skipped: {path}: {reason}", err=True)
+    for warning in info.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for path, rule_id in partial:
+        click.echo(f"warning: {path}: partially scanned, rule {rule_id} hit its time limit", err=True)
+
+
+def exit_status(findings: Sequence[Finding], out: OutputOptions) -> int:
+    return out.exit_code if findings else EXIT_CLEAN
+
+
+def fail_usage(message: str) -> None:
+    raise UsageError(message)

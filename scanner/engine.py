@@ -1,0 +1,308 @@
+"""The compiled rule set at work: prefilter -> windowed confirm -> entropy -> filters -> allowlists.
+
+Pure computation: takes chunks of bytes, returns findings. No I/O, so it runs the same in the CLI,
+in worker processes and in tests.
+"""
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from . import checksums, filters
+from .model import Allowlist, Chunk, Confidence, Finding, RegexTarget, Rule
+from .prefilter import HAVE_HYPERSCAN, Database, HyperscanPass, KeywordGate, keyword_table
+from .regexes import DEFAULT_TIMEOUT, Pattern, RegexTimeout, TextPattern, compile_rule_regex
+
+_NEWLINE = re.compile(b"\n")
+MAX_MATCH_TEXT = 4096
+MAX_LINE_TEXT = 400
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything a worker needs to build an Engine; picklable, so it crosses process boundaries."""
+
+    rules: tuple[Rule, ...]
+    allowlists: tuple[Allowlist, ...] = ()
+    database: Database | None = None
+    regex_timeout: float = DEFAULT_TIMEOUT
+    use_hyperscan: bool = True
+    decode_depth: int = 0
+
+
+@dataclass
+class ChunkResult:
+    findings: list[Finding] = field(default_factory=list)
+    timed_out_rules: list[str] = field(default_factory=list)
+
+
+def shannon_entropy(data: bytes | str) -> float:
+    if not data:
+        return 0.0
+    counts: dict[object, int] = {}
+    for ch in data:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(data)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+class _CompiledAllowlist:
+    def __init__(self, allow: Allowlist) -> None:
+        self.paths = [TextPattern(p) for p in allow.paths]
+        self.regexes = [TextPattern(r) for r in allow.regexes]
+        self.target = allow.regex_target
+        self.stopwords = tuple(s.lower() for s in allow.stopwords)
+        self.commits = {c.lower() for c in allow.commits}
+
+    def path_allowed(self, path: str) -> bool:
+        return any(p.search(path) for p in self.paths)
+
+    def allows(self, *, path: str, secret: str, match: str, line: str, commit: str | None) -> bool:
+        if commit and self.commits and commit.lower() in self.commits:
+            return True
+        if self.paths and self.path_allowed(path):
+            return True
+        if self.regexes:
+            target = {RegexTarget.SECRET: secret, RegexTarget.MATCH: match, RegexTarget.LINE: line}[self.target]
+            if any(r.search(target) for r in self.regexes):
+                return True
+        if self.stopwords:
+            lowered = secret.lower()
+            if any(s in lowered for s in self.stopwords):
+                return True
+        return False
+
+
+class _Lines:
+    """Line starts of a buffer, computed only once something is found in it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._newlines: list[int] | None = None
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """(0-based line index, offset of that line's start) for a byte offset."""
+        if self._newlines is None:
+            self._newlines = [m.start() for m in _NEWLINE.finditer(self._data)]
+        idx = bisect_left(self._newlines, offset)
+        return idx, (self._newlines[idx - 1] + 1 if idx else 0)
+
+    def line_end(self, offset: int) -> int:
+        end = self._data.find(b"\n", offset)
+        return len(self._data) if end < 0 else end
+
+
+class Engine:
+    """A rule set compiled for scanning. Build one per process from an EngineSpec."""
+
+    def __init__(self, spec: EngineSpec) -> None:
+        self.spec = spec
+        self.rules = spec.rules
+        n = len(self.rules)
+        self._patterns: list[Pattern | None] = [None] * n
+        self._groups: list[int] = [0] * n
+        keywords = keyword_table(self.rules)
+        kw_index = {kw: i for i, kw in enumerate(keywords)}
+        self._rule_keywords = [frozenset(kw_index[k.lower()] for k in r.keywords) for r in self.rules]
+        self._gate = KeywordGate(keywords)
+        self._hs: HyperscanPass | None = None
+        self._unsupported: tuple[int, ...] = ()
+        if spec.database is not None and spec.use_hyperscan and HAVE_HYPERSCAN:
+            self._hs = HyperscanPass(spec.database)
+            self._unsupported = spec.database.unsupported
+        self._rule_paths = [TextPattern(r.path) if r.path else None for r in self.rules]
+        self._rule_allow = [[_CompiledAllowlist(a) for a in r.allowlists] for r in self.rules]
+        self._global_allow = [_CompiledAllowlist(a) for a in spec.allowlists]
+        self._multiline = [r.multiline for r in self.rules]
+
+    # -- compile on first use: most rules never fire in a given process -------------------------
+    def pattern(self, index: int) -> Pattern:
+        pat = self._patterns[index]
+        if pat is None:
+            rule = self.rules[index]
+            pat = compile_rule_regex(rule.regex, multiline=rule.multiline, timeout=self.spec.regex_timeout)
+            self._groups[index] = pat.group_index(rule.secret_group)
+            self._patterns[index] = pat
+        return pat
+
+    # -- candidates --------------------------------------------------------------------------------
+    def candidates(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
+        """Rule index -> byte windows [start, end) that may hold a match. Windows are whole lines."""
+        if self._hs is not None:
+            hits, flooded = self._hs.scan(data)
+            if not flooded:
+                return self._windows_from_hits(data, hits)
+        return self._gated_whole_buffer(data)
+
+    def _keyword_ok(self, index: int, present: set[int]) -> bool:
+        needed = self._rule_keywords[index]
+        return not needed or not needed.isdisjoint(present)
+
+    def _gated_whole_buffer(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
+        present = self._gate.present(data)
+        whole = [(0, len(data))]
+        return {i: whole for i in range(len(self.rules)) if self._keyword_ok(i, present)}
+
+    def _windows_from_hits(self, data: bytes, hits: Iterable[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
+        n = len(data)
+        base = len(self.rules)
+        present: set[int] = set()
+        windows: dict[int, list[list[int]]] = {}
+        multiline = self._multiline
+        for pid, to in hits:
+            if pid >= base:
+                present.add(pid - base)
+                continue
+            wins = windows.get(pid)
+            if wins is not None and wins[-1][0] <= to <= wins[-1][1]:
+                continue  # same line(s) as the previous hit: the common case, keep it cheap
+            if multiline[pid]:
+                windows[pid] = [[0, n]]
+                continue
+            last = to - 1 if to > 0 else 0
+            start = data.rfind(b"\n", 0, last) + 1
+            end = data.find(b"\n", last)
+            if end < 0:
+                end = n
+            if wins is None:
+                windows[pid] = [[start, end]]
+            elif start <= wins[-1][1] + 1 and end >= wins[-1][0]:
+                wins[-1][0] = min(wins[-1][0], start)
+                wins[-1][1] = max(wins[-1][1], end)
+            else:
+                wins.append([start, end])
+        out = {
+            i: [(w[0], w[1]) for w in _merge(wins)] for i, wins in windows.items() if self._keyword_ok(i, present)
+        }
+        for i in self._unsupported:
+            if self._keyword_ok(i, present):
+                out[i] = [(0, n)]
+        return out
+
+    # -- scanning ----------------------------------------------------------------------------------
+    def scan(self, chunk: Chunk) -> ChunkResult:
+        result = ChunkResult()
+        data = chunk.data
+        if not data:
+            return result
+        lines = _Lines(data)
+        for index, wins in sorted(self.candidates(data).items()):
+            rule_path = self._rule_paths[index]
+            if rule_path is not None and not rule_path.search(chunk.path):
+                continue
+            try:
+                self._confirm(chunk, index, wins, lines, result.findings)
+            except RegexTimeout:
+                result.timed_out_rules.append(self.rules[index].id)
+        return result
+
+    def scan_whole(self, chunk: Chunk) -> ChunkResult:
+        """Reference path: every rule over the whole buffer, no prefilter, no windows (for tests)."""
+        result = ChunkResult()
+        lines = _Lines(chunk.data)
+        whole = [(0, len(chunk.data))]
+        for index in range(len(self.rules)):
+            rule_path = self._rule_paths[index]
+            if rule_path is not None and not rule_path.search(chunk.path):
+                continue
+            self._confirm(chunk, index, whole, lines, result.findings)
+        return result
+
+    def _confirm(
+        self, chunk: Chunk, index: int, windows: Sequence[tuple[int, int]], lines: _Lines, out: list[Finding]
+    ) -> None:
+        rule = self.rules[index]
+        pattern = self.pattern(index)
+        group = self._groups[index]
+        data = chunk.data
+        for start, end in windows:
+            for m in pattern.finditer(data, start, end):
+                s, e = m.start(group), m.end(group)
+                if s < 0 or s == e:
+                    continue
+                finding = self._finding(chunk, index, rule, m.start(), m.end(), s, e, lines)
+                if finding is not None:
+                    out.append(finding)
+
+    def _finding(
+        self, chunk: Chunk, index: int, rule: Rule, ms: int, me: int, s: int, e: int, lines: _Lines
+    ) -> Finding | None:
+        data = chunk.data
+        raw = data[s:e]
+        entropy = shannon_entropy(raw)
+        if entropy < rule.entropy:
+            return None
+        secret = raw.decode("utf-8", "replace")
+        if filters.is_placeholder(secret, rule):
+            return None
+        confidence = rule.confidence
+        if rule.checksum:
+            ok = checksums.check(rule.checksum, secret)
+            confidence = Confidence.HIGH if ok else Confidence.LOW
+        line_idx, line_start = lines.locate(s)
+        line_end = lines.line_end(s)
+        line_text = _line_excerpt(data, line_start, line_end, s, e)
+        match = data[ms : min(me, ms + MAX_MATCH_TEXT)].decode("utf-8", "replace")
+        commit = chunk.commit.sha if chunk.commit else None
+        allowlists = self._rule_allow[index] + self._global_allow
+        if any(
+            a.allows(path=chunk.path, secret=secret, match=match, line=line_text, commit=commit) for a in allowlists
+        ):
+            return None
+        end_idx, end_line_start = lines.locate(e - 1)
+        return Finding(
+            rule_id=rule.id,
+            description=rule.description,
+            severity=rule.severity,
+            confidence=confidence,
+            path=chunk.path,
+            line=_line_number(chunk, line_idx),
+            column=_column(data, line_start, s),
+            end_line=_line_number(chunk, end_idx),
+            end_column=_column(data, end_line_start, e),
+            secret=secret,
+            match=match,
+            line_text=line_text,
+            entropy=round(entropy, 4),
+            tags=rule.tags,
+            commit=chunk.commit,
+            remediation=rule.remediation,
+        )
+
+    def path_allowed(self, path: str) -> bool:
+        """True when a global allowlist excludes this path entirely (sources skip such files)."""
+        return any(a.paths and a.path_allowed(path) for a in self._global_allow)
+
+
+def _merge(wins: list[list[int]]) -> list[list[int]]:
+    if len(wins) < 2:
+        return wins
+    wins.sort()
+    merged = [wins[0]]
+    for w in wins[1:]:
+        if w[0] <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], w[1])
+        else:
+            merged.append(w)
+    return merged
+
+
+def _line_number(chunk: Chunk, index: int) -> int:
+    if chunk.line_numbers is not None and index < len(chunk.line_numbers):
+        return chunk.line_numbers[index]
+    return index + 1 + chunk.line_offset
+
+
+def _column(data: bytes, line_start: int, offset: int) -> int:
+    return len(data[line_start:offset].decode("utf-8", "replace")) + 1
+
+
+def _line_excerpt(data: bytes, line_start: int, line_end: int, s: int, e: int) -> str:
+    if line_end - line_start <= MAX_LINE_TEXT:
+        return data[line_start:line_end].decode("utf-8", "replace").rstrip("\r")
+    lo = max(line_start, s - MAX_LINE_TEXT // 2)
+    hi = min(line_end, max(e, lo) + MAX_LINE_TEXT // 2)
+    return data[lo:hi].decode("utf-8", "replace")

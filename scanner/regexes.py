@@ -1,0 +1,162 @@
+"""The confirming regex engine: google-re2 (linear time) where it can, `regex` with a time limit elsewhere.
+
+Rules are compiled so that no match can cross a line break unless the rule says ``multiline``; that
+is what lets the engine confirm a candidate on the lines around it and still find exactly what a
+whole-buffer search finds (RE2's ``never_nl``; emulated for the `regex` fallback).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import regex
+
+try:  # pragma: no cover - exercised by the accelerator-free CI pass
+    if os.environ.get("LEAKSCAN_DISABLE_RE2"):
+        raise ImportError("disabled by LEAKSCAN_DISABLE_RE2")
+    import re2
+except ImportError:  # pragma: no cover
+    re2 = None
+
+HAVE_RE2 = re2 is not None
+DEFAULT_TIMEOUT = 5.0  # seconds per search, for the backtracking fallback
+
+
+class RegexTimeout(Exception):
+    """A backtracking search ran past its time limit."""
+
+
+class Match(Protocol):
+    def start(self, group: int = ...) -> int: ...
+    def end(self, group: int = ...) -> int: ...
+
+
+class Pattern(Protocol):
+    """A compiled rule regex over bytes."""
+
+    groups: int
+    engine: str
+
+    def finditer(self, data: bytes, pos: int, endpos: int) -> Iterator[Match]: ...
+
+    def group_index(self, name: int | str) -> int: ...
+
+
+class _Re2Pattern:
+    engine = "re2"
+
+    def __init__(self, source: str, multiline: bool) -> None:
+        options = re2.Options()
+        options.never_nl = not multiline
+        options.log_errors = False
+        options.max_mem = 64 << 20
+        self._compiled = re2.compile(source.encode("utf-8"), options)
+        self.groups: int = self._compiled.groups
+
+    def finditer(self, data: bytes, pos: int, endpos: int) -> Iterator[Match]:
+        return self._compiled.finditer(data, pos, endpos)  # type: ignore[no-any-return]
+
+    def group_index(self, name: int | str) -> int:
+        return _group_index(name, self._compiled.groupindex, self.groups)
+
+
+class _RegexPattern:
+    """`regex` with a time limit on each search; line-bounded unless the rule is multiline."""
+
+    engine = "regex"
+
+    def __init__(self, source: str, multiline: bool, timeout: float) -> None:
+        self._compiled = regex.compile(source.encode("utf-8"))
+        self._multiline = multiline
+        self._timeout = timeout
+        self.groups: int = self._compiled.groups
+
+    def _iter(self, data: bytes, pos: int, endpos: int) -> Iterator[Any]:
+        try:
+            yield from self._compiled.finditer(data, pos, endpos, timeout=self._timeout)
+        except TimeoutError as exc:
+            raise RegexTimeout(str(exc)) from None
+
+    def finditer(self, data: bytes, pos: int, endpos: int) -> Iterator[Match]:
+        if self._multiline:
+            yield from self._iter(data, pos, endpos)
+            return
+        while pos < endpos:
+            nl = data.find(b"\n", pos, endpos)
+            line_end = endpos if nl < 0 else nl
+            if line_end > pos:
+                yield from self._iter(data, pos, line_end)
+            pos = line_end + 1
+
+    def group_index(self, name: int | str) -> int:
+        return _group_index(name, self._compiled.groupindex, self.groups)
+
+
+def _group_index(name: int | str, groupindex: Any, groups: int) -> int:
+    if isinstance(name, int):
+        if not 0 <= name <= groups:
+            raise ValueError(f"secret_group {name} but the regex has {groups} groups")
+        return name
+    for key, value in dict(groupindex).items():
+        if (key.decode() if isinstance(key, bytes) else key) == name:
+            return int(value)
+    raise ValueError(f"secret_group {name!r} is not a group of the regex")
+
+
+def compile_rule_regex(
+    source: str, *, multiline: bool = False, timeout: float = DEFAULT_TIMEOUT, allow_fallback: bool = True
+) -> Pattern:
+    """Compile with RE2; fall back to `regex` (with a time limit) when RE2 is missing or the syntax needs it.
+
+    Raises ValueError with a message fit for the user when neither engine accepts the pattern.
+    """
+    if re2 is not None:
+        try:
+            return _Re2Pattern(source, multiline)
+        except Exception as exc:  # re2.error, or TypeError from pybind11 on odd input
+            if not allow_fallback:
+                raise ValueError(f"not valid RE2 syntax: {exc}") from None
+    try:
+        return _RegexPattern(source, multiline, timeout)
+    except regex.error as exc:
+        raise ValueError(f"bad regex: {exc}") from None
+
+
+def re2_compatible(source: str) -> bool:
+    if re2 is None:
+        return True  # nothing to check against
+    try:
+        _Re2Pattern(source, False)
+    except Exception:
+        return False
+    return True
+
+
+class TextPattern:
+    """A small regex over str (allowlists, paths): RE2 when possible, else `regex` with a time limit."""
+
+    def __init__(self, source: str, timeout: float = 1.0) -> None:
+        self.source = source
+        self._re2 = None
+        if re2 is not None:
+            try:
+                options = re2.Options()
+                options.log_errors = False
+                self._re2 = re2.compile(source, options)
+            except Exception:
+                self._re2 = None
+        if self._re2 is None:
+            try:
+                self._regex = regex.compile(source)
+            except regex.error as exc:
+                raise ValueError(f"bad regex: {exc}") from None
+        self._timeout = timeout
+
+    def search(self, text: str) -> bool:
+        if self._re2 is not None:
+            return self._re2.search(text) is not None
+        try:
+            return self._regex.search(text, timeout=self._timeout) is not None
+        except TimeoutError:
+            return False

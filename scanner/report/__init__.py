@@ -1,0 +1,86 @@
+"""Reporters: pure renderers from findings to text. Redaction happens here, behind one switch."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import Finding
+
+REDACTED = "REDACTED"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Facts about the scan that reporters may show (never a secret)."""
+
+    command: str = "scan"
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    commits_scanned: int = 0
+    duration: float = 0.0
+    skipped: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+    root: str = "."
+    rules: tuple[Any, ...] = field(default=(), repr=False)  # the Rule objects, for SARIF's driver
+
+
+def mask(secret: str) -> str:
+    """A masked secret for display: a short prefix, then stars (at most 4 shown, never half)."""
+    if len(secret) < 8:
+        return "*" * len(secret)
+    shown = min(4, len(secret) // 4)
+    return secret[:shown] + "*" * min(len(secret) - shown, 16)
+
+
+def redact(finding: Finding, replacement: str = REDACTED) -> Finding:
+    """The finding with its secret removed from every field that could carry it."""
+    secret = finding.secret
+
+    def scrub(text: str) -> str:
+        return text.replace(secret, replacement) if secret else text
+
+    return dataclasses.replace(
+        finding, secret=replacement, match=scrub(finding.match), line_text=scrub(finding.line_text)
+    )
+
+
+def sort_key(f: Finding) -> tuple[Any, ...]:
+    return (f.path, f.line, f.column, f.rule_id, f.commit.sha if f.commit else "")
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=sort_key)
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    """The documented JSON shape of a finding (schema: scanner/schemas/finding.schema.json)."""
+    c = f.commit
+    v = f.verification
+    return {
+        "rule_id": f.rule_id,
+        "description": f.description,
+        "path": f.path,
+        "line": f.line,
+        "end_line": f.end_line,
+        "column": f.column,
+        "end_column": f.end_column,
+        "secret": f.secret,
+        "match": f.match,
+        "entropy": f.entropy,
+        "fingerprint": f.fingerprint,
+        "commit": c.sha if c else None,
+        "author": c.author if c else None,
+        "email": c.email if c else None,
+        "date": c.date if c else None,
+        "message": c.message if c else None,
+        "tags": list(f.tags),
+        "severity": f.severity.value,
+        "confidence": f.confidence.value,
+        "remediation": f.remediation or None,
+        "decoded": f.decoded or None,
+        "verification": (
+            {"verdict": v.verdict.value, "reason": v.reason, "identity": v.identity or None} if v else None
+        ),
+    }

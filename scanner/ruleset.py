@@ -1,0 +1,314 @@
+"""Loading rule YAML, validating it strictly, and caching the compiled result on disk."""
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import os
+import pickle
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__, checksums
+from .engine import EngineSpec
+from .errors import RuleError
+from .model import Allowlist, Confidence, RegexTarget, Rule, Severity
+from .prefilter import HAVE_HYPERSCAN, Database, build_database
+from .regexes import compile_rule_regex
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RULE_KEYS = {
+    "id", "description", "severity", "confidence", "regex", "secret_group", "keywords", "entropy",
+    "multiline", "tags", "remediation", "allowlist", "allowlists", "path", "checksum", "verify",
+    "examples", "counter_examples",
+}
+REQUIRED_KEYS = {"id", "description", "regex"}
+ALLOWLIST_KEYS = {"description", "paths", "regexes", "regex_target", "stopwords", "commits"}
+
+
+def builtin_rule_files() -> list[Path]:
+    """The YAML files shipped in the package (``scanner.rules``), or in the checkout's ``rules/``."""
+    try:
+        root = importlib.resources.files("scanner.rules")
+        files = sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".yaml", ".yml")))
+        if files:
+            return files
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
+        pass
+    here = Path(__file__).resolve().parent.parent / "rules"
+    return sorted(here.glob("*.y*ml"))
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("LEAKSCAN_NO_CACHE"):
+        return None
+    base = os.environ.get("LEAKSCAN_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "leakscan"
+    )
+    return Path(base)
+
+
+def _cache_read(key: str) -> Any:
+    d = cache_dir()
+    if d is None:
+        return None
+    try:
+        with open(d / key, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+
+
+def _cache_write(key: str, value: Any) -> None:
+    d = cache_dir()
+    if d is None:
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, d / key)
+    except OSError:
+        pass  # a read-only home must not stop a scan
+
+
+# -- parsing and validation -----------------------------------------------------------------------
+
+
+def load_rule_files(paths: Sequence[Path]) -> tuple[Rule, ...]:
+    """Parse and validate rule files; cached by the files' bytes so start-up skips YAML and regex checks."""
+    blobs = []
+    for p in paths:
+        try:
+            blobs.append((str(p), p.read_bytes()))
+        except OSError as exc:
+            raise RuleError(f"{p}: cannot read rule file: {exc.strerror}") from None
+    digest = hashlib.sha256(__version__.encode())
+    for name, blob in blobs:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(blob).digest())
+    key = f"rules-{digest.hexdigest()[:24]}.pickle"
+    cached = _cache_read(key)
+    if isinstance(cached, tuple) and all(isinstance(r, Rule) for r in cached):
+        return cached
+    rules: list[Rule] = []
+    for name, blob in blobs:
+        rules.extend(parse_rule_document(blob.decode("utf-8", "replace"), name))
+    check_unique(rules)
+    result = tuple(rules)
+    _cache_write(key, result)
+    return result
+
+
+def parse_rule_document(text: str, source: str) -> list[Rule]:
+    try:
+        doc = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise RuleError(f"{source}{where}: {problem}") from None
+    if doc is None:
+        return []
+    if not isinstance(doc, Mapping) or set(doc) - {"rules"}:
+        raise RuleError(f"{source}: a rule file is a mapping with one key, 'rules'")
+    entries = doc.get("rules") or []
+    if not isinstance(entries, list):
+        raise RuleError(f"{source}: 'rules' must be a list")
+    return [parse_rule(entry, source, i) for i, entry in enumerate(entries)]
+
+
+def parse_rule(entry: Any, source: str, position: int = 0) -> Rule:
+    where = f"{source}: rule #{position + 1}"
+    if not isinstance(entry, Mapping):
+        raise RuleError(f"{where}: a rule must be a mapping")
+    if isinstance(entry.get("id"), str):
+        where = f"{source}: rule {entry['id']!r}"
+    unknown = set(entry) - RULE_KEYS
+    if unknown:
+        raise RuleError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    missing = REQUIRED_KEYS - set(entry)
+    if missing:
+        raise RuleError(f"{where}: missing key {sorted(missing)[0]!r}")
+    rule_id = _str(entry, "id", where)
+    if not _ID.match(rule_id):
+        raise RuleError(f"{where}: id must be kebab-case (a-z, 0-9 and '-')")
+    regex_src = _str(entry, "regex", where)
+    multiline = _bool(entry, "multiline", where, False)
+    secret_group = entry.get("secret_group", None)
+    if secret_group is not None and not isinstance(secret_group, (int, str)) or isinstance(secret_group, bool):
+        raise RuleError(f"{where}: secret_group must be a group number or name")
+    try:
+        pattern = compile_rule_regex(regex_src, multiline=multiline)
+        if secret_group is None:
+            secret_group = 1 if pattern.groups >= 1 else 0
+        pattern.group_index(secret_group)
+    except ValueError as exc:
+        raise RuleError(f"{where}: regex: {exc}") from None
+    if any(True for _ in pattern.finditer(b"", 0, 0)):
+        raise RuleError(f"{where}: regex matches the empty string")
+    checksum = _str(entry, "checksum", where, "")
+    if checksum and checksum not in checksums.CHECKS:
+        raise RuleError(f"{where}: unknown checksum {checksum!r} (known: {', '.join(sorted(checksums.CHECKS))})")
+    allow_entries = entry.get("allowlists", [])
+    if "allowlist" in entry:
+        allow_entries = [entry["allowlist"], *(allow_entries or [])]
+    if not isinstance(allow_entries, list):
+        raise RuleError(f"{where}: allowlists must be a list")
+    verify = entry.get("verify")
+    if verify is not None and not isinstance(verify, Mapping):
+        raise RuleError(f"{where}: verify must be a mapping")
+    entropy = entry.get("entropy", 0.0)
+    if isinstance(entropy, bool) or not isinstance(entropy, (int, float)) or not 0 <= entropy <= 8:
+        raise RuleError(f"{where}: entropy must be a number from 0 to 8")
+    return Rule(
+        id=rule_id,
+        description=_str(entry, "description", where),
+        regex=regex_src,
+        severity=_enum(Severity, entry, "severity", where, Severity.HIGH),
+        confidence=_enum(Confidence, entry, "confidence", where, Confidence.MEDIUM),
+        secret_group=secret_group,
+        keywords=_strs(entry, "keywords", where),
+        entropy=float(entropy),
+        multiline=multiline,
+        tags=_strs(entry, "tags", where),
+        remediation=_str(entry, "remediation", where, ""),
+        allowlists=tuple(parse_allowlist(a, f"{where}: allowlist") for a in allow_entries),
+        path=_checked_regex(_str(entry, "path", where, ""), f"{where}: path"),
+        checksum=checksum,
+        verify=dict(verify) if verify is not None else None,
+        examples=_examples(entry, "examples", where),
+        counter_examples=_examples(entry, "counter_examples", where),
+        source=source,
+    )
+
+
+def parse_allowlist(entry: Any, where: str) -> Allowlist:
+    if not isinstance(entry, Mapping):
+        raise RuleError(f"{where}: must be a mapping")
+    unknown = set(entry) - ALLOWLIST_KEYS
+    if unknown:
+        raise RuleError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    regexes = _strs(entry, "regexes", where)
+    paths = _strs(entry, "paths", where)
+    for r in (*regexes, *paths):
+        _checked_regex(r, where)
+    return Allowlist(
+        description=_str(entry, "description", where, ""),
+        paths=paths,
+        regexes=regexes,
+        regex_target=_enum(RegexTarget, entry, "regex_target", where, RegexTarget.SECRET),
+        stopwords=_strs(entry, "stopwords", where),
+        commits=_strs(entry, "commits", where),
+    )
+
+
+def check_unique(rules: Iterable[Rule]) -> None:
+    seen: dict[str, str] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(f"{rule.source}: duplicate rule id {rule.id!r} (first defined in {seen[rule.id]})")
+        seen[rule.id] = rule.source
+
+
+def _checked_regex(source: str, where: str) -> str:
+    if source:
+        try:
+            compile_rule_regex(source, multiline=True)
+        except ValueError as exc:
+            raise RuleError(f"{where}: {exc}") from None
+    return source
+
+
+def _str(entry: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = entry.get(key, default)
+    if not isinstance(value, str) or (default is None and not value):
+        raise RuleError(f"{where}: {key} must be a non-empty string")
+    return value
+
+
+def _bool(entry: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = entry.get(key, default)
+    if not isinstance(value, bool):
+        raise RuleError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _strs(entry: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RuleError(f"{where}: {key} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _examples(entry: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _enum(kind: Any, entry: Mapping[str, Any], key: str, where: str, default: Any) -> Any:
+    value = entry.get(key)
+    if value is None:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise RuleError(f"{where}: {key} must be one of {allowed}") from None
+
+
+# -- the compiled spec ----------------------------------------------------------------------------
+
+
+def database_for(rules: Sequence[Rule]) -> Database | None:
+    """The Hyperscan database for these rules, from the on-disk cache when the rules are unchanged."""
+    if not HAVE_HYPERSCAN:
+        return None
+    shape = json.dumps([[r.regex, r.multiline, sorted(k.lower() for k in r.keywords)] for r in rules])
+    key = "hs-" + hashlib.sha256((__version__ + shape).encode()).hexdigest()[:24] + ".pickle"
+    cached = _cache_read(key)
+    if isinstance(cached, Database):
+        return cached
+    db = build_database(rules)
+    if db is not None:
+        _cache_write(key, db)
+    return db
+
+
+def build_spec(
+    rules: Sequence[Rule],
+    allowlists: Sequence[Allowlist] = (),
+    *,
+    use_hyperscan: bool = True,
+    regex_timeout: float | None = None,
+    decode_depth: int = 0,
+) -> EngineSpec:
+    rules = tuple(rules)
+    database = database_for(rules) if use_hyperscan else None
+    extra: dict[str, Any] = {}
+    if regex_timeout is not None:
+        extra["regex_timeout"] = regex_timeout
+    return EngineSpec(
+        rules=rules,
+        allowlists=tuple(allowlists),
+        database=database,
+        use_hyperscan=use_hyperscan,
+        decode_depth=decode_depth,
+        **extra,
+    )
+
+
+def default_rules() -> tuple[Rule, ...]:
+    return load_rule_files(builtin_rule_files())

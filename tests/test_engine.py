@@ -1,0 +1,104 @@
+"""The engine: windowed confirmation finds exactly what whole-buffer scanning finds, on every path."""
+from __future__ import annotations
+
+import random
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from scanner import prefilter
+from scanner.engine import Engine, shannon_entropy
+from scanner.model import Chunk, Confidence
+from scanner.ruleset import build_spec
+
+PLANTED = [
+    'aws_key = "AKIAZ5GMHYJKLOPQRS7T"',
+    "token: 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",
+    "SLACK=xoxb-2634872396-4218734862385-Tr8uQ3nW1zXk5JpL9mVb2sYd",
+    "stripe = 'sk_live_51Hx3k2LqM8nV7bR4tY6wZ9pQ0sD'",
+]
+
+
+def _corpus() -> list[Chunk]:
+    """Real source files from the standard library, some with secrets planted at random lines."""
+    rng = random.Random(1234)
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(stdlib.glob("*.py"))[:120]
+    chunks = []
+    for path in files:
+        lines = path.read_bytes().splitlines(keepends=True)
+        for secret in PLANTED:
+            if lines and rng.random() < 0.3:
+                lines.insert(rng.randrange(len(lines)), secret.encode() + b"\n")
+        chunks.append(Chunk(data=b"".join(lines), path=str(path)))
+    key = (Path(__file__).parent / "data" / "pem.txt")
+    if key.exists():
+        chunks.append(Chunk(data=key.read_bytes(), path=str(key)))
+    return chunks
+
+
+def _keys(findings):  # type: ignore[no-untyped-def]
+    return sorted((f.path, f.rule_id, f.line, f.column, f.end_line, f.end_column, f.secret) for f in findings)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Chunk]:
+    return _corpus()
+
+
+@pytest.mark.parametrize("use_hyperscan", [True, False], ids=["hyperscan", "keyword-gate"])
+def test_windowed_scan_equals_whole_buffer_scan(rules, corpus, use_hyperscan) -> None:  # type: ignore[no-untyped-def]
+    engine = Engine(build_spec(rules, use_hyperscan=use_hyperscan))
+    windowed = [f for c in corpus for f in engine.scan(c).findings]
+    whole = [f for c in corpus for f in engine.scan_whole(c).findings]
+    assert _keys(windowed) == _keys(whole)
+    assert len(windowed) >= 4  # the planted secrets are there to be found
+
+
+def test_flood_of_candidates_falls_back_without_losing_findings(rules, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    engine = Engine(build_spec(rules))
+    blob = ("AKIA" * 50_000 + "\n" + PLANTED[0] + "\n").encode()
+    expected = _keys(engine.scan(Chunk(data=blob, path="f")).findings)
+    monkeypatch.setattr(prefilter, "FLOOD_LIMIT", 10)
+    flooded = _keys(engine.scan(Chunk(data=blob, path="f")).findings)
+    assert flooded == expected
+    assert [k[1] for k in flooded] == ["aws-access-key-id"]
+
+
+def test_positions_are_character_columns_with_non_ascii_text(engine) -> None:  # type: ignore[no-untyped-def]
+    text = "# clé ünïcode\nschlüssel = «AKIAZ5GMHYJKLOPQRS7T»\n"
+    (f,) = engine.scan(Chunk(data=text.encode(), path="x")).findings
+    assert (f.line, f.column, f.end_line, f.end_column) == (2, 14, 2, 34)
+    assert text.splitlines()[1][f.column - 1 : f.end_column - 1] == f.secret
+
+
+def test_multiline_match_reports_start_and_end_lines(engine) -> None:  # type: ignore[no-untyped-def]
+    body = "\n".join(["MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi6Z0hJ2Wb7fPr3bTnG8sK1uL4a"] * 3)
+    text = f"x = 1\n  -----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n"
+    (f,) = engine.scan(Chunk(data=text.encode(), path="k")).findings
+    assert (f.rule_id, f.line, f.column, f.end_line) == ("private-key", 2, 3, 6)
+    assert f.end_column == len("-----END RSA PRIVATE KEY-----") + 1
+
+
+def test_line_numbers_map_through_diff_chunks(engine) -> None:  # type: ignore[no-untyped-def]
+    chunk = Chunk(data=b"a = 1\nk = AKIAZ5GMHYJKLOPQRS7T\n", path="x", line_numbers=(10, 42))
+    (f,) = engine.scan(chunk).findings
+    assert f.line == 42 and f.end_line == 42
+
+
+def test_checksum_sets_confidence(engine) -> None:  # type: ignore[no-untyped-def]
+    good = engine.scan(Chunk(data=b"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", path="x")).findings
+    bad = engine.scan(Chunk(data=b"ghp_U8JZpDE0iGXlD6gNCFbaEPFjbD0kH814Un4J", path="x")).findings
+    assert [f.confidence for f in good] == [Confidence.HIGH]
+    assert [f.confidence for f in bad] == [Confidence.LOW]
+
+
+def test_secret_never_in_repr(engine) -> None:  # type: ignore[no-untyped-def]
+    (f,) = engine.scan(Chunk(data=PLANTED[0].encode(), path="x")).findings
+    assert "AKIAZ5GMHYJKLOPQRS7T" not in repr(f)
+
+
+def test_entropy() -> None:
+    assert shannon_entropy(b"aaaa") == 0
+    assert shannon_entropy(b"abcd") == 2.0
