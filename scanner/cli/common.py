@@ -1,6 +1,7 @@
 """Options every scan command shares, and the tail every scan command runs: filter, report, exit."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import os
@@ -13,9 +14,12 @@ from typing import Any, TextIO
 
 import click
 
-from ..errors import EXIT_CLEAN, EXIT_FINDINGS, LeakscanError, UsageError
+from ..engine import EngineSpec
+from ..errors import EXIT_CLEAN, EXIT_FINDINGS, LeakscanError
 from ..model import Confidence, Finding
+from ..pipeline import ScanReport
 from ..report import RunInfo
+from ..ruleset import build_spec, default_rules
 
 FORMATS = ("console", "json", "jsonl", "sarif")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
@@ -163,5 +167,23 @@ def exit_status(findings: Sequence[Finding], out: OutputOptions) -> int:
     return out.exit_code if findings else EXIT_CLEAN
 
 
-def fail_usage(message: str) -> None:
-    raise UsageError(message)
+def load_spec(root: str, **options: Any) -> EngineSpec:
+    """The rule set for a scan rooted at ``root``: built-in rules (configuration hooks in here)."""
+    return build_spec(default_rules(), **options)
+
+
+def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunInfo) -> None:
+    """The tail every scan command shares: filter, suppress, report, warn, exit. Never returns."""
+    findings = filter_findings(report.findings, out)
+    info = dataclasses.replace(
+        info,
+        files_scanned=info.files_scanned or report.notes.files_scanned,
+        bytes_scanned=info.bytes_scanned or report.notes.bytes_scanned,
+        duration=info.duration or report.duration,
+        skipped=info.skipped + tuple(report.notes.skipped),
+        warnings=info.warnings + tuple(report.notes.errors + report.notes.warnings),
+        rules=spec.rules,
+    )
+    write_report(findings, info, out)
+    report_notes(info, out, report.partial)
+    sys.exit(exit_status(findings, out))
