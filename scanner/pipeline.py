@@ -6,17 +6,19 @@ Hyperscan database, so the design works with the spawn start method too.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .engine import Engine, EngineSpec
 from .model import Finding
 from .sources import Notes, WorkItem
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 BATCH_BYTES = 1 << 20
 BATCH_ITEMS = 256
@@ -120,11 +122,14 @@ def _collect(report: ScanReport, findings: list[Finding], notes: Notes, partial:
 def _run_parallel(
     spec: EngineSpec, items: Iterable[WorkItem], jobs: int, report: ScanReport, progress: ProgressFn | None
 ) -> None:
+    import multiprocessing  # only parallel runs pay for these imports
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     method = os.environ.get("LEAKSCAN_START_METHOD") or None
     ctx = multiprocessing.get_context(method)
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(spec,))
     pending: set[Future[tuple[list[Finding], Notes, list[tuple[str, str]], int]]] = set()
-    sizes: dict[Future[object], int] = {}
+    sizes: dict[Any, int] = {}
     done_items = done_bytes = 0
     try:
         for batch in _batches(items):
@@ -146,6 +151,8 @@ def _run_parallel(
 
 
 def _as_done(pending: set[Future]) -> Iterator[Future]:  # type: ignore[type-arg]
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     while pending:
         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
         yield from finished

@@ -10,8 +10,6 @@ import os
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-import regex
-
 try:  # pragma: no cover - exercised by the accelerator-free CI pass
     if os.environ.get("LEAKSCAN_DISABLE_RE2"):
         raise ImportError("disabled by LEAKSCAN_DISABLE_RE2")
@@ -61,13 +59,19 @@ class _Re2Pattern:
         return _group_index(name, self._compiled.groupindex, self.groups)
 
 
+def _regex_module() -> Any:
+    import regex  # imported on first use: most runs never need the backtracking engine
+
+    return regex
+
+
 class _RegexPattern:
     """`regex` with a time limit on each search; line-bounded unless the rule is multiline."""
 
     engine = "regex"
 
     def __init__(self, source: str, multiline: bool, timeout: float) -> None:
-        self._compiled = regex.compile(source.encode("utf-8"))
+        self._compiled = _regex_module().compile(source.encode("utf-8"))
         self._multiline = multiline
         self._timeout = timeout
         self.groups: int = self._compiled.groups
@@ -119,7 +123,7 @@ def compile_rule_regex(
                 raise ValueError(f"not valid RE2 syntax: {exc}") from None
     try:
         return _RegexPattern(source, multiline, timeout)
-    except regex.error as exc:
+    except _regex_module().error as exc:
         raise ValueError(f"bad regex: {exc}") from None
 
 
@@ -147,6 +151,7 @@ class TextPattern:
             except Exception:
                 self._re2 = None
         if self._re2 is None:
+            regex = _regex_module()
             try:
                 self._regex = regex.compile(source)
             except regex.error as exc:

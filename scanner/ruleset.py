@@ -12,19 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import __version__, checksums
 from .engine import EngineSpec
 from .errors import RuleError
 from .model import Allowlist, Confidence, RegexTarget, Rule, Severity
 from .prefilter import HAVE_HYPERSCAN, Database, build_database
 from .regexes import compile_rule_regex
-
-try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RULE_KEYS = {
@@ -110,9 +103,18 @@ def load_rule_files(paths: Sequence[Path]) -> tuple[Rule, ...]:
     return result
 
 
+def load_yaml(text: str) -> Any:
+    """Parse YAML safely, with the C loader when present. Imported lazily: a cached start skips it."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def parse_rule_document(text: str, source: str) -> list[Rule]:
+    import yaml
+
     try:
-        doc = yaml.load(text, Loader=_Loader)
+        doc = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
