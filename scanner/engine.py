@@ -5,6 +5,7 @@ in worker processes and in tests.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from bisect import bisect_left
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import checksums, filters
-from .model import Allowlist, Chunk, Confidence, Finding, RegexTarget, Rule
+from .model import Allowlist, Chunk, Companion, Confidence, Finding, RegexTarget, Rule
 from .prefilter import HAVE_HYPERSCAN, Database, HyperscanPass, KeywordGate, keyword_table
 from .regexes import DEFAULT_TIMEOUT, Pattern, RegexTimeout, TextPattern, compile_rule_regex
 
@@ -117,6 +118,7 @@ class Engine:
         self._rule_allow = [[_CompiledAllowlist(a) for a in r.allowlists] for r in self.rules]
         self._global_allow = [_CompiledAllowlist(a) for a in spec.allowlists]
         self._multiline = [r.multiline for r in self.rules]
+        self._companions = {r.id: r.companions for r in self.rules if r.companions}
 
     # -- compile on first use: most rules never fire in a given process -------------------------
     def pattern(self, index: int) -> Pattern:
@@ -197,6 +199,8 @@ class Engine:
                 self._confirm(chunk, index, wins, lines, result.findings)
             except RegexTimeout:
                 result.timed_out_rules.append(self.rules[index].id)
+        if self._companions and result.findings:
+            result.findings = link_companions(result.findings, self._companions)
         return result
 
     def scan_whole(self, chunk: Chunk) -> ChunkResult:
@@ -209,6 +213,8 @@ class Engine:
             if rule_path is not None and not rule_path.search(chunk.path):
                 continue
             self._confirm(chunk, index, whole, lines, result.findings)
+        if self._companions and result.findings:
+            result.findings = link_companions(result.findings, self._companions)
         return result
 
     def _confirm(
@@ -275,6 +281,45 @@ class Engine:
     def path_allowed(self, path: str) -> bool:
         """True when a global allowlist excludes this path entirely (sources skip such files)."""
         return any(a.paths and a.path_allowed(path) for a in self._global_allow)
+
+
+def link_companions(findings: list[Finding], companions: dict[str, tuple[Companion, ...]]) -> list[Finding]:
+    """Link the parts of multi-part credentials found in one chunk (no extra regex pass).
+
+    A finding of a rule with companions gets ``related``: (rule id, secret) of every companion
+    finding within ``within_lines`` lines, and high confidence. A rule whose companion is
+    ``required`` reports only next to one, and never where another rule already reports the same
+    span (it is the context-free twin of a stricter rule).
+    """
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule_id, []).append(f)
+
+    def near(f: Finding, c: Companion) -> list[Finding]:
+        return [g for g in by_rule.get(c.rule, ()) if abs(g.line - f.line) <= c.within_lines and g.secret != f.secret]
+
+    spans: dict[tuple[int, int, int, int], set[str]] = {}
+    for f in findings:
+        spans.setdefault((f.line, f.column, f.end_line, f.end_column), set()).add(f.rule_id)
+    kept = []
+    for f in findings:
+        required = [c for c in companions.get(f.rule_id, ()) if c.required]
+        if required and (
+            not any(near(f, c) for c in required) or len(spans[(f.line, f.column, f.end_line, f.end_column)]) > 1
+        ):
+            continue
+        kept.append(f)
+    if len(kept) != len(findings):
+        by_rule = {}
+        for f in kept:
+            by_rule.setdefault(f.rule_id, []).append(f)
+    out = []
+    for f in kept:
+        related = tuple(
+            dict.fromkeys((g.rule_id, g.secret) for c in companions.get(f.rule_id, ()) for g in near(f, c))
+        )
+        out.append(dataclasses.replace(f, related=related, confidence=Confidence.HIGH) if related else f)
+    return out
 
 
 def _merge(wins: list[list[int]]) -> list[list[int]]:

@@ -70,6 +70,19 @@ class Allowlist:
 
 
 @dataclass(frozen=True)
+class Companion:
+    """Another rule whose findings complete this rule's credential when found within a few lines.
+
+    ``required``: this rule reports only when such a companion is found (a bare value that means
+    nothing alone, e.g. a 40-character string next to an AWS access key id).
+    """
+
+    rule: str
+    within_lines: int
+    required: bool = False
+
+
+@dataclass(frozen=True)
 class Rule:
     """One detection rule, as loaded and validated from YAML (see rules/)."""
 
@@ -87,6 +100,7 @@ class Rule:
     allowlists: tuple[Allowlist, ...] = ()
     path: str = ""  # regex the file path must match for the rule to apply
     checksum: str = ""  # name of a checksum validator (scanner.checksums)
+    companions: tuple[Companion, ...] = ()
     verify: dict[str, object] | None = field(default=None, hash=False, compare=False)
     examples: tuple[str, ...] = field(default=(), repr=False)
     counter_examples: tuple[str, ...] = field(default=(), repr=False)
@@ -149,6 +163,8 @@ class Finding:
     verification: Verification | None = None
     remediation: str = ""
     decoded: str = ""  # encoding chain the secret was found through, e.g. "base64"
+    # (rule id, secret) of companion findings nearby: the other parts of a multi-part credential
+    related: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @property
     def fingerprint(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from . import __version__, checksums
 from .engine import EngineSpec
 from .errors import RuleError
-from .model import Allowlist, Confidence, RegexTarget, Rule, Severity
+from .model import Allowlist, Companion, Confidence, RegexTarget, Rule, Severity
 from .prefilter import HAVE_HYPERSCAN, Database, build_database
 from .regexes import compile_rule_regex
 
@@ -23,10 +23,11 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RULE_KEYS = {
     "id", "description", "severity", "confidence", "regex", "secret_group", "keywords", "entropy",
     "multiline", "tags", "remediation", "allowlist", "allowlists", "path", "checksum", "verify",
-    "examples", "counter_examples",
+    "examples", "counter_examples", "companions",
 }
 REQUIRED_KEYS = {"id", "description", "regex"}
 ALLOWLIST_KEYS = {"description", "paths", "regexes", "regex_target", "stopwords", "commits"}
+COMPANION_KEYS = {"rule", "within_lines", "required"}
 
 
 def builtin_rule_files() -> list[Path]:
@@ -98,6 +99,7 @@ def load_rule_files(paths: Sequence[Path]) -> tuple[Rule, ...]:
     for name, blob in blobs:
         rules.extend(parse_rule_document(blob.decode("utf-8", "replace"), name))
     check_unique(rules)
+    check_companions(rules)
     result = tuple(rules)
     _cache_write(key, result)
     return result
@@ -188,6 +190,7 @@ def parse_rule(entry: Any, source: str, position: int = 0) -> Rule:
         allowlists=tuple(parse_allowlist(a, f"{where}: allowlist") for a in allow_entries),
         path=_checked_regex(_str(entry, "path", where, ""), f"{where}: path"),
         checksum=checksum,
+        companions=_companions(entry, where),
         verify=dict(verify) if verify is not None else None,
         examples=_examples(entry, "examples", where),
         counter_examples=_examples(entry, "counter_examples", where),
@@ -213,6 +216,37 @@ def parse_allowlist(entry: Any, where: str) -> Allowlist:
         stopwords=_strs(entry, "stopwords", where),
         commits=_strs(entry, "commits", where),
     )
+
+
+def _companions(entry: Mapping[str, Any], where: str) -> tuple[Companion, ...]:
+    value = entry.get("companions", [])
+    if not isinstance(value, list):
+        raise RuleError(f"{where}: companions must be a list")
+    out = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise RuleError(f"{where}: companions: each entry is a mapping with 'rule' and 'within_lines'")
+        unknown = set(item) - COMPANION_KEYS
+        if unknown:
+            raise RuleError(f"{where}: companions: unknown key {sorted(unknown)[0]!r}")
+        rule = item.get("rule")
+        if not isinstance(rule, str) or not _ID.match(rule):
+            raise RuleError(f"{where}: companions: rule must be a rule id")
+        within = item.get("within_lines")
+        if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= 1000:
+            raise RuleError(f"{where}: companions: within_lines must be a whole number from 0 to 1000")
+        out.append(Companion(rule=rule, within_lines=within, required=_bool(item, "required", f"{where}: companions", False)))
+    return tuple(out)
+
+
+def check_companions(rules: Sequence[Rule]) -> None:
+    """Every companion names another rule of the same set."""
+    ids = {r.id for r in rules}
+    for rule in rules:
+        for c in rule.companions:
+            if c.rule == rule.id or c.rule not in ids:
+                why = "itself" if c.rule == rule.id else f"unknown rule {c.rule!r}"
+                raise RuleError(f"{rule.source}: rule {rule.id!r}: companions: names {why}")
 
 
 def check_unique(rules: Iterable[Rule]) -> None:

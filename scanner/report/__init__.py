@@ -35,14 +35,20 @@ def mask(secret: str) -> str:
 
 
 def redact(finding: Finding, replacement: str = REDACTED) -> Finding:
-    """The finding with its secret removed from every field that could carry it."""
-    secret = finding.secret
+    """The finding with its secret, and its related findings' secrets, removed from every field that could carry them."""
+    secrets = sorted({finding.secret, *(s for _, s in finding.related)} - {""}, key=len, reverse=True)
 
     def scrub(text: str) -> str:
-        return text.replace(secret, replacement) if secret else text
+        for secret in secrets:
+            text = text.replace(secret, replacement)
+        return text
 
     return dataclasses.replace(
-        finding, secret=replacement, match=scrub(finding.match), line_text=scrub(finding.line_text)
+        finding,
+        secret=replacement,
+        match=scrub(finding.match),
+        line_text=scrub(finding.line_text),
+        related=tuple((rule_id, replacement) for rule_id, _ in finding.related),
     )
 
 
@@ -80,6 +86,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "confidence": f.confidence.value,
         "remediation": f.remediation or None,
         "decoded": f.decoded or None,
+        "related": [{"rule_id": rule_id, "secret": secret} for rule_id, secret in f.related],
         "verification": (
             {"verdict": v.verdict.value, "reason": v.reason, "identity": v.identity or None} if v else None
         ),
