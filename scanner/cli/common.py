@@ -116,7 +116,8 @@ def render(findings: Sequence[Finding], info: RunInfo, out: OutputOptions, strea
     elif out.format == "sarif":
         from ..report import sarif
 
-        sarif.render(findings, info, stream, redacted=out.redact)
+        for warning in sarif.render(findings, info, stream, redacted=out.redact):
+            click.echo(f"warning: {warning}", err=True)
     else:
         from rich.console import Console
 

@@ -10,6 +10,7 @@ from ..errors import SourceError
 from ..report import RunInfo
 from ..sources import Notes, WorkItem
 from ..sources.filesystem import StdinItem, walk
+from ..sources.roots import scan_root
 from .common import OutputOptions, engine_options, finish, load_spec, output_options
 
 
@@ -33,4 +34,4 @@ def scan(paths: tuple[str, ...], out: OutputOptions, jobs: int, max_file_size: i
         raise SourceError(notes.errors[0])
     report = pipeline.run(spec, items, jobs=jobs)
     report.notes.merge(notes)
-    finish(report, spec, out, RunInfo(command="scan"))
+    finish(report, spec, out, RunInfo(command="scan", root=scan_root(fs_paths)))

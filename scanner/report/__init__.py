@@ -34,22 +34,35 @@ def mask(secret: str) -> str:
     return secret[:shown] + "*" * min(len(secret) - shown, 16)
 
 
-def redact(finding: Finding, replacement: str = REDACTED) -> Finding:
-    """The finding with its secret, and its related findings' secrets, removed from every field that could carry them."""
-    secrets = sorted({finding.secret, *(s for _, s in finding.related)} - {""}, key=len, reverse=True)
+def redact(finding: Finding, replacement: str = REDACTED, others: Iterable[str] = ()) -> Finding:
+    """The finding with its secret, its related findings' secrets and any of ``others`` (the run's other
+    secrets) removed from every field that could carry them."""
+    related = (s for _, s in finding.related)
+    secrets = sorted({s for s in (finding.secret, *related, *others) if s}, key=lambda s: (-len(s), s))
 
     def scrub(text: str) -> str:
         for secret in secrets:
             text = text.replace(secret, replacement)
         return text
 
+    commit = finding.commit
+    if commit is not None:  # a secret found in a commit message is in the message
+        commit = dataclasses.replace(commit, message=scrub(commit.message))
     return dataclasses.replace(
         finding,
         secret=replacement,
         match=scrub(finding.match),
         line_text=scrub(finding.line_text),
         related=tuple((rule_id, replacement) for rule_id, _ in finding.related),
+        commit=commit,
     )
+
+
+def redact_all(findings: Iterable[Finding], replacement: str = REDACTED) -> list[Finding]:
+    """Every finding redacted, with every secret of the run removed from every finding's text."""
+    items = list(findings)
+    secrets = {f.secret for f in items}
+    return [redact(f, replacement, secrets) for f in items]
 
 
 def sort_key(f: Finding) -> tuple[Any, ...]:

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import groupby
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import Finding
+from ..model import Finding, Severity, Verdict
 from . import REDACTED, RunInfo, mask, sorted_findings
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+_LINE_WIDTH = 160  # longer lines (minified code) are cut to a window around the match
+_CONTEXT = 40  # characters kept before the match when a line is cut
 
 
 def render(
@@ -23,67 +26,130 @@ def render(
     show_secrets: bool = False,
     redacted: bool = False,
 ) -> None:
+    """Print findings grouped by file (or by commit for history), then the summary.
+
+    Secrets are masked unless ``show_secrets``; ``redacted`` wins over it and removes them entirely.
+    Every secret of the run is hidden in every line shown, not only the finding's own.
+    """
+    show = show_secrets and not redacted
+    secrets = sorted({f.secret for f in findings if f.secret}, key=lambda s: (-len(s), s))
+
+    def hide(secret: str) -> str:
+        return secret if show else (REDACTED if redacted else mask(secret))
+
+    by_commit = info.command == "history" or any(f.commit is not None for f in findings)
     ordered = sorted_findings(findings)
-    by_commit = info.command == "history"
-    key = (lambda f: f.commit.sha if f.commit else "") if by_commit else (lambda f: f.path)
     if by_commit:
-        ordered.sort(key=lambda f: (f.commit.date if f.commit else "", key(f), f.path, f.line))
-    for group, items in groupby(ordered, key=key):
+        ordered.sort(key=lambda f: (f.commit.date if f.commit else "", f.commit.sha if f.commit else "", f.path,
+                                    f.line, f.column, f.rule_id))
+    key: Callable[[Finding], str] = (lambda f: f.commit.sha if f.commit else "") if by_commit else (lambda f: f.path)
+    plain = not console.is_terminal or console.no_color
+    for _group, items in groupby(ordered, key=key):
         group_items = list(items)
-        if by_commit and group_items[0].commit is not None:
-            c = group_items[0].commit
-            console.print(Text(f"commit {c.sha[:12]}  {c.author} <{c.email}>  {c.date}", style="bold"))
-            console.print(Text(f"  {c.message}", style="dim"))
-        else:
-            console.print(Text(group or "-", style="bold underline"))
+        _header(console, group_items[0], by_commit)
         for f in group_items:
-            _finding(console, f, show_secrets=show_secrets and not redacted, redacted=redacted, with_path=by_commit)
+            _finding(console, f, hide, secrets, plain=plain)
         console.print()
     _summary(console, findings, info)
 
 
-def _finding(console: Console, f: Finding, *, show_secrets: bool, redacted: bool, with_path: bool) -> None:
+def _header(console: Console, first: Finding, by_commit: bool) -> None:
+    c = first.commit
+    if by_commit and c is not None:
+        who = f"  {c.author} <{c.email}>" if c.author or c.email else ""
+        console.print(Text(f"commit {c.sha[:12]}{who}  {c.date}".rstrip(), style="bold"))
+        if c.message:
+            console.print(Text(f"    {c.message}", style="dim"))
+    else:
+        console.print(Text(first.path or "-", style="bold underline"))
+
+
+def _finding(
+    console: Console, f: Finding, hide: Callable[[str], str], secrets: Sequence[str], *, plain: bool
+) -> None:
     style = _SEVERITY_STYLE.get(f.severity.value, "")
-    shown = f.secret if show_secrets else (REDACTED if redacted else mask(f.secret))
     head = Text("  ")
     head.append(f"{f.severity.value.upper():8}", style=style)
     head.append(f" {f.rule_id}", style="bold")
     head.append(f"  {f.description}")
     console.print(head)
-    where = f"{f.path}:{f.line}:{f.column}" if with_path else f"line {f.line}, column {f.column}"
-    console.print(Text(f"    {where}   secret {shown}   confidence {f.confidence.value}"))
+    decoded = f"   found {f.decoded}-encoded" if f.decoded else ""
+    console.print(Text(f"    at {f.path}:{f.line}:{f.column}   secret {hide(f.secret)}{decoded}"
+                       f"   confidence {f.confidence.value}"))
     if f.line_text:
-        line = f.line_text if show_secrets else f.line_text.replace(f.secret, shown)
-        text = Text("    > ")
-        body = Text(line.strip()[:200])
-        idx = body.plain.find(shown)
-        if idx >= 0:
-            body.stylize("reverse", idx, idx + len(shown))
-        text.append_text(body)
-        console.print(text)
+        _matched_line(console, f, hide, secrets, plain=plain)
     if f.verification is not None:
         v = f.verification
-        console.print(Text(f"    verified: {v.verdict.value}" + (f" ({v.reason})" if v.reason else "")))
-    if f.remediation:
-        console.print(Text(f"    fix: rotate or revoke it, see {f.remediation}", style="dim"))
+        detail = "; ".join(part for part in (v.reason, v.identity) if part)
+        console.print(Text(f"    verified: {v.verdict.value}" + (f" ({detail})" if detail else ""),
+                           style="bold red" if v.verdict is Verdict.VALID else ""))
+    where = f"at {f.remediation}" if f.remediation else "with the provider that issued it"
+    console.print(Text(f"    fix: revoke or rotate it {where}, then remove it from the code", style="dim"))
+
+
+def _matched_line(
+    console: Console, f: Finding, hide: Callable[[str], str], secrets: Sequence[str], *, plain: bool
+) -> None:
+    """The first matched line, every secret hidden, this finding's secret highlighted (carets when plain)."""
+    line = f.line_text.rstrip("\r\n")
+    head = f.secret.split("\n", 1)[0]  # a multi-line secret starts on this line
+    start = f.column - 1
+    if not (0 <= start <= len(line) and head and line.startswith(head, start)):
+        found = line.find(head) if head else -1
+        start = found if found >= 0 else -1
+    before, after = (line[:start], line[start + len(head):]) if start >= 0 else (line, "")
+    shown = hide(f.secret) if start >= 0 else ""
+    before, after = _hide_all(before, secrets, hide), _hide_all(after, secrets, hide)
+    indent = len(before) - len(before.lstrip())
+    before = before[indent:]
+    if len(before) > _CONTEXT and len(before) + len(shown) + len(after) > _LINE_WIDTH:
+        before = "…" + before[-_CONTEXT:]
+    room = max(_LINE_WIDTH - len(before) - len(shown), 0)
+    if len(after) > room:
+        after = after[:room] + "…"
+    gutter = f"    {f.line} │ "
+    text = Text(gutter, style="dim")
+    text.append(before)
+    text.append(shown, style="reverse bold")
+    text.append(after)
+    console.print(text)
+    if plain and shown:
+        console.print(Text(" " * (len(gutter) + len(before)) + "^" * len(shown)))
+
+
+def _hide_all(text: str, secrets: Sequence[str], hide: Callable[[str], str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, hide(secret))
+    return text
 
 
 def _summary(console: Console, findings: Sequence[Finding], info: RunInfo) -> None:
     if findings:
-        table = Table(title="Findings by rule", title_justify="left")
-        table.add_column("rule")
+        table = Table(title="Findings by rule", title_justify="left", box=box.SIMPLE_HEAD, show_footer=True)
+        table.add_column("rule", footer="total")
         table.add_column("severity")
-        table.add_column("count", justify="right")
-        counts = Counter((f.rule_id, f.severity.value) for f in findings)
-        for (rule_id, severity), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            table.add_row(rule_id, Text(severity, style=_SEVERITY_STYLE.get(severity, "")), str(count))
+        table.add_column("count", justify="right", footer=str(len(findings)))
+        counts = Counter((f.rule_id, f.severity) for f in findings)
+        for (rule_id, severity), count in sorted(counts.items(), key=lambda kv: (-kv[0][1].rank, -kv[1], kv[0][0])):
+            table.add_row(rule_id, Text(severity.value, style=_SEVERITY_STYLE[severity.value]), str(count))
         console.print(table)
-    scanned = f"{info.commits_scanned} commits, " if info.command == "history" else ""
-    scanned += f"{info.files_scanned} files, {_human_bytes(info.bytes_scanned)}"
-    verdict = f"{len(findings)} leak{'s' if len(findings) != 1 else ''} found" if findings else "no leaks found"
-    console.print(Text(f"{verdict}; scanned {scanned} in {info.duration:.2f}s", style="bold"))
+        by_severity = Counter(f.severity for f in findings)
+        parts = [f"{by_severity[s]} {s.value}" for s in sorted(by_severity, key=lambda s: -s.rank)]
+        console.print(Text("by severity: " + ", ".join(parts)))
+    if info.command == "history":
+        scanned = f"{_plural(info.commits_scanned, 'commit')} ({_human_bytes(info.bytes_scanned)})"
+    else:
+        scanned = f"{_plural(info.files_scanned, 'file')} ({_human_bytes(info.bytes_scanned)})"
+    verdict = f"{_plural(len(findings), 'leak')} found" if findings else "no leaks found"
+    style = "bold red" if any(f.severity.rank >= Severity.HIGH.rank for f in findings) else "bold"
+    console.print(Text(f"{verdict}; scanned {scanned} in {info.duration:.2f}s", style=style))
     if info.skipped:
-        console.print(Text(f"{len(info.skipped)} inputs skipped (use -v to list them)", style="dim"))
+        console.print(Text(f"{_plural(len(info.skipped), 'input')} skipped (use -v to list them)", style="dim"))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _human_bytes(n: int) -> str:

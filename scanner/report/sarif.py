@@ -1,0 +1,354 @@
+"""SARIF 2.1.0 for GitHub code scanning: rules with help, stable fingerprints, and never a secret.
+
+What GitHub requires beyond the OASIS schema is documented at
+https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
+(rules with help and security-severity, repo-relative URIs, partialFingerprints, result and size limits).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import posixpath
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import PurePath
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from .. import __version__
+from ..model import Confidence, Finding, Rule, Severity, Verdict
+from . import REDACTED, RunInfo, sorted_findings
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/leakscan/"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "secretFingerprint/v1"
+CWE_TAG = "external/cwe/cwe-798"  # CWE-798: Use of Hard-coded Credentials
+
+# GitHub's hard limits: an upload over either is rejected outright.
+MAX_RESULTS = 25_000
+MAX_GZIP_BYTES = 10 * 1024 * 1024
+MAX_RULE_TAGS = 10  # 20 is the hard limit; only 10 are displayed
+
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub buckets security-severity as critical > 9.0, high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9.
+_SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "7.5",
+    Severity.MEDIUM: "5.0",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
+_PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LOW: "low"}
+_MIN_SCRUB = 4  # shorter "secrets" would mangle ordinary words; no rule yields one
+
+
+def render(
+    findings: Sequence[Finding], info: RunInfo, stream: TextIO, *, redacted: bool = False
+) -> tuple[str, ...]:
+    """Write one SARIF document. Returns warnings for stderr (truncation), which never hold a secret.
+
+    The document never contains a secret, with or without ``redacted``: no snippet, match or line
+    text is written, and any text that could carry one (commit messages, paths) is scrubbed.
+    """
+    text, warnings = document_text(findings, info)
+    stream.write(text)
+    return warnings
+
+
+def document_text(findings: Sequence[Finding], info: RunInfo) -> tuple[str, tuple[str, ...]]:
+    """The serialized document, cut down deterministically until it fits GitHub's limits."""
+    ordered = _prioritized(findings)
+    keep = min(len(ordered), MAX_RESULTS)
+    while True:
+        kept = ordered[:keep]
+        warnings = _truncation_warnings(len(ordered), keep)
+        text = _dumps(build(kept, info, warnings=warnings, secrets=_secrets(findings)))
+        size = len(gzip.compress(text.encode("utf-8"), mtime=0))
+        if size <= MAX_GZIP_BYTES or keep == 0:
+            return text, warnings
+        keep = keep * MAX_GZIP_BYTES // size * 9 // 10  # shrink in proportion, with a margin
+
+
+def build(
+    findings: Sequence[Finding],
+    info: RunInfo,
+    *,
+    warnings: Sequence[str] = (),
+    secrets: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """The SARIF log as a dict (results sorted by location; every string scrubbed of secrets)."""
+    ordered = sorted_findings(findings)
+    rules = _rules_for(ordered, info.rules)
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    root = os.path.abspath(info.root or ".")
+    occurrences: Counter[tuple[str, str, str]] = Counter()
+    results = []
+    for f in ordered:
+        path = _relative_path(f, root)
+        key = (path, f.rule_id, f.fingerprint)
+        occurrences[key] += 1
+        results.append(_result(f, index[f.rule_id], path, occurrences[key]))
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "leakscan",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [_descriptor(rule) for rule in rules],
+            }
+        },
+        "invocations": [_invocation(warnings)],
+        "originalUriBaseIds": {
+            SRCROOT: {
+                "uri": _dir_uri(root),
+                "description": {"text": "The root of the scanned repository or directory."},
+            }
+        },
+        "columnKind": "unicodeCodePoints",  # Finding columns count characters, not UTF-16 units
+        "results": results,
+    }
+    doc = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    all_secrets = sorted(
+        {s for s in (secrets if secrets is not None else (f.secret for f in findings)) if len(s) >= _MIN_SCRUB},
+        key=lambda s: (-len(s), s),
+    )
+    scrubbed: dict[str, Any] = _scrub(doc, all_secrets)
+    return scrubbed
+
+
+def _dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _secrets(findings: Iterable[Finding]) -> list[str]:
+    return [f.secret for f in findings]
+
+
+def _prioritized(findings: Sequence[Finding]) -> list[Finding]:
+    """Most important first, so truncation drops the least important: live, then severe, then location."""
+
+    def key(f: Finding) -> tuple[Any, ...]:
+        live = f.verification is not None and f.verification.verdict is Verdict.VALID
+        return (not live, -f.severity.rank, -f.confidence.rank, *_location_key(f))
+
+    return sorted(findings, key=key)
+
+
+def _location_key(f: Finding) -> tuple[Any, ...]:
+    return (f.path, f.line, f.column, f.rule_id, f.commit.sha if f.commit else "")
+
+
+def _truncation_warnings(total: int, kept: int) -> tuple[str, ...]:
+    if kept >= total:
+        return ()
+    return (
+        f"SARIF output truncated to {kept} of {total} results to stay within GitHub code scanning limits "
+        f"({MAX_RESULTS} results per run, {MAX_GZIP_BYTES // (1024 * 1024)} MB gzip); the most severe were "
+        "kept. Use --format json for the full list.",
+    )
+
+
+def _rules_for(findings: Sequence[Finding], known: Sequence[Any]) -> list[Rule]:
+    """One rule per rule that fired, in id order; findings whose rule is unknown describe it themselves."""
+    by_id = {rule.id: rule for rule in known if isinstance(rule, Rule)}
+    fired: dict[str, Rule] = {}
+    for f in findings:
+        if f.rule_id not in fired:
+            fired[f.rule_id] = by_id.get(f.rule_id) or Rule(
+                id=f.rule_id,
+                description=f.description,
+                regex="",
+                severity=f.severity,
+                confidence=f.confidence,
+                tags=f.tags,
+                remediation=f.remediation,
+            )
+    return [fired[rule_id] for rule_id in sorted(fired)]
+
+
+def _descriptor(rule: Rule) -> dict[str, Any]:
+    tags = ["security", "secret", CWE_TAG]
+    tags += [t for t in rule.tags if t not in tags]
+    return {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.id.replace("_", "-").split("-") if part),
+        "shortDescription": {"text": _sentence(rule.description)},
+        "fullDescription": {"text": _full_description(rule)},
+        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "helpUri": rule.remediation or INFORMATION_URI,
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {
+            "tags": tags[:MAX_RULE_TAGS],
+            "precision": _PRECISION[rule.confidence],
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            "severity": rule.severity.value,
+        },
+    }
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _full_description(rule: Rule) -> str:
+    return (
+        f"A hard-coded {rule.description} (rule {rule.id}). Anyone who can read the code, a clone of it or "
+        "its history can use the credential."
+    )
+
+
+def _rotate(rule: Rule) -> str:
+    where = f"at {rule.remediation}" if rule.remediation else "with the provider that issued it"
+    return f"Revoke or rotate the credential {where}, and treat it as compromised even if the repository is private."
+
+
+def _help_text(rule: Rule) -> str:
+    return "\n".join(
+        [
+            f"{_sentence(rule.description)} leakscan rule {rule.id} found one in the code or in its git history.",
+            "",
+            "How to fix it:",
+            f"1. {_rotate(rule)}",
+            "2. Replace it in the code with a reference to a secret store or an environment variable.",
+            "3. Deleting it from the latest commit is not enough: it stays in git history, so only revoking it "
+            "closes the leak.",
+            "4. Check the provider's audit log for use of the credential since it was committed.",
+        ]
+    )
+
+
+def _help_markdown(rule: Rule) -> str:
+    link = f"at <{rule.remediation}>" if rule.remediation else "with the provider that issued it"
+    return "\n".join(
+        [
+            f"**{_sentence(rule.description)}** leakscan rule `{rule.id}` found one in the code or in its git "
+            "history.",
+            "",
+            "**How to fix it**",
+            "",
+            f"1. Revoke or rotate the credential {link}, and treat it as compromised even if the repository is "
+            "private.",
+            "2. Replace it in the code with a reference to a secret store or an environment variable.",
+            "3. Deleting it from the latest commit is not enough: it stays in git history, so only revoking it "
+            "closes the leak.",
+            "4. Check the provider's audit log for use of the credential since it was committed.",
+        ]
+    )
+
+
+def _result(f: Finding, rule_index: int, path: str, occurrence: int) -> dict[str, Any]:
+    live = f.verification is not None and f.verification.verdict is Verdict.VALID
+    fingerprint = f.fingerprint if occurrence == 1 else f"{f.fingerprint}:{occurrence}"
+    properties: dict[str, Any] = {
+        "severity": f.severity.value,
+        "confidence": f.confidence.value,
+        "entropy": f.entropy,
+    }
+    if f.decoded:
+        properties["decoded"] = f.decoded
+    if f.commit is not None:
+        c = f.commit
+        properties.update(
+            {"commitSha": c.sha, "author": c.author, "authorEmail": c.email, "commitDate": c.date,
+             "commitMessage": c.message}
+        )
+    if f.verification is not None:
+        v = f.verification
+        properties["verification"] = {"verdict": v.verdict.value, "reason": v.reason, "identity": v.identity}
+    return {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": "error" if live else _LEVEL[f.severity],
+        "message": {"text": _message(f, path, live)},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT},
+                    "region": {
+                        "startLine": f.line,
+                        "startColumn": f.column,
+                        "endLine": f.end_line,
+                        "endColumn": f.end_column,
+                    },
+                }
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        "properties": properties,
+    }
+
+
+def _message(f: Finding, path: str, live: bool) -> str:
+    what = f.description[:1].upper() + f.description[1:] if f.description else f.rule_id
+    how = f" ({f.decoded}-encoded)" if f.decoded else ""
+    if f.commit is not None:
+        c = f.commit
+        by = f" by {c.author}" if c.author else ""
+        on = f" on {c.date[:10]}" if c.date else ""
+        first = f"{what}{how} was committed to {path} in commit {c.sha[:12]}{by}{on}."
+        rest = " It remains in the repository's history even if later commits removed it."
+    else:
+        first = f"{what}{how} is hard-coded in {path} at line {f.line}."
+        rest = ""
+    if live:
+        rest += " Verification found the credential live."
+    rest += " Revoke or rotate it."
+    return first + rest
+
+
+def _relative_path(f: Finding, root: str) -> str:
+    """The repo-relative path with '/' separators. History paths are already relative to the repository."""
+    path = f.path.replace(os.sep, "/") if os.sep != "/" else f.path
+    if f.commit is None and path != "-":
+        absolute = os.path.abspath(f.path)
+        relative = os.path.relpath(absolute, root) if _is_under(absolute, root) else path
+        path = PurePath(relative).as_posix()
+    return posixpath.normpath(path).lstrip("/")
+
+
+def _is_under(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:  # different drives on Windows
+        return False
+
+
+def _dir_uri(root: str) -> str:
+    uri = PurePath(root).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _invocation(warnings: Sequence[str]) -> dict[str, Any]:
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if warnings:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "warning", "message": {"text": warning}} for warning in warnings
+        ]
+    return invocation
+
+
+def _scrub(value: Any, secrets: Sequence[str]) -> Any:
+    """Every string in the document with every secret of the run replaced (belt and braces)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        # Fingerprints are hashes: a short hex secret could occur in one by chance, and they carry none.
+        return {k: v if k == "partialFingerprints" else _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value
