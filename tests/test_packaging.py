@@ -31,6 +31,11 @@ def test_wheel_ships_every_rule_file(wheel: Path) -> None:
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
+def test_wheel_ships_the_finding_schema(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "scanner/schemas/finding.schema.json" in names
+
+
 def test_installed_wheel_scans_a_fixture(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],

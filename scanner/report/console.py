@@ -32,7 +32,8 @@ def render(
     Every secret of the run is hidden in every line shown, not only the finding's own.
     """
     show = show_secrets and not redacted
-    secrets = sorted({f.secret for f in findings if f.secret}, key=lambda s: (-len(s), s))
+    every = {s for f in findings for s in (f.secret, *(secret for _, secret in f.related)) if s}
+    secrets = sorted(every, key=lambda s: (-len(s), s))
 
     def hide(secret: str) -> str:
         return secret if show else (REDACTED if redacted else mask(secret))
@@ -46,20 +47,20 @@ def render(
     plain = not console.is_terminal or console.no_color
     for _group, items in groupby(ordered, key=key):
         group_items = list(items)
-        _header(console, group_items[0], by_commit)
+        _header(console, group_items[0], by_commit, lambda text: _hide_all(text, secrets, hide))
         for f in group_items:
             _finding(console, f, hide, secrets, plain=plain)
         console.print()
     _summary(console, findings, info)
 
 
-def _header(console: Console, first: Finding, by_commit: bool) -> None:
+def _header(console: Console, first: Finding, by_commit: bool, hide_in: Callable[[str], str]) -> None:
     c = first.commit
     if by_commit and c is not None:
         who = f"  {c.author} <{c.email}>" if c.author or c.email else ""
         console.print(Text(f"commit {c.sha[:12]}{who}  {c.date}".rstrip(), style="bold"))
         if c.message:
-            console.print(Text(f"    {c.message}", style="dim"))
+            console.print(Text(f"    {hide_in(c.message)}", style="dim"))  # a secret may be in the message
     else:
         console.print(Text(first.path or "-", style="bold underline"))
 
@@ -108,7 +109,8 @@ def _matched_line(
     if len(after) > room:
         after = after[:room] + "…"
     gutter = f"    {f.line} │ "
-    text = Text(gutter, style="dim")
+    text = Text()
+    text.append(gutter, style="dim")
     text.append(before)
     text.append(shown, style="reverse bold")
     text.append(after)
@@ -126,10 +128,10 @@ def _hide_all(text: str, secrets: Sequence[str], hide: Callable[[str], str]) -> 
 
 def _summary(console: Console, findings: Sequence[Finding], info: RunInfo) -> None:
     if findings:
-        table = Table(title="Findings by rule", title_justify="left", box=box.SIMPLE_HEAD, show_footer=True)
-        table.add_column("rule", footer="total")
+        table = Table(title="Findings by rule", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
+        table.add_column("rule")
         table.add_column("severity")
-        table.add_column("count", justify="right", footer=str(len(findings)))
+        table.add_column("count", justify="right")
         counts = Counter((f.rule_id, f.severity) for f in findings)
         for (rule_id, severity), count in sorted(counts.items(), key=lambda kv: (-kv[0][1].rank, -kv[1], kv[0][0])):
             table.add_row(rule_id, Text(severity.value, style=_SEVERITY_STYLE[severity.value]), str(count))

@@ -118,7 +118,7 @@ def build(
     }
     doc = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     all_secrets = sorted(
-        {s for s in (secrets if secrets is not None else (f.secret for f in findings)) if len(s) >= _MIN_SCRUB},
+        {s for s in (secrets if secrets is not None else _secrets(findings)) if len(s) >= _MIN_SCRUB},
         key=lambda s: (-len(s), s),
     )
     scrubbed: dict[str, Any] = _scrub(doc, all_secrets)
@@ -130,7 +130,8 @@ def _dumps(doc: dict[str, Any]) -> str:
 
 
 def _secrets(findings: Iterable[Finding]) -> list[str]:
-    return [f.secret for f in findings]
+    """Every secret of the run, including the companion parts of multi-part credentials."""
+    return [s for f in findings for s in (f.secret, *(secret for _, secret in f.related))]
 
 
 def _prioritized(findings: Sequence[Finding]) -> list[Finding]:
@@ -262,6 +263,8 @@ def _result(f: Finding, rule_index: int, path: str, occurrence: int) -> dict[str
             {"commitSha": c.sha, "author": c.author, "authorEmail": c.email, "commitDate": c.date,
              "commitMessage": c.message}
         )
+    if f.related:  # the other parts of a multi-part credential: which rules, never their values
+        properties["relatedRules"] = sorted({rule_id for rule_id, _ in f.related})
     if f.verification is not None:
         v = f.verification
         properties["verification"] = {"verdict": v.verdict.value, "reason": v.reason, "identity": v.identity}
