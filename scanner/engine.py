@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import checksums, filters
+from .markers import CompiledMarkers, MarkerSet
 from .model import Allowlist, Chunk, Companion, Confidence, Finding, RegexTarget, Rule
 from .prefilter import HAVE_HYPERSCAN, Database, HyperscanPass, KeywordGate, keyword_table
 from .regexes import DEFAULT_TIMEOUT, Pattern, RegexTimeout, TextPattern, compile_rule_regex
@@ -32,6 +33,7 @@ class EngineSpec:
     regex_timeout: float = DEFAULT_TIMEOUT
     use_hyperscan: bool = True
     decode_depth: int = 0
+    markers: MarkerSet | None = None  # inline allow markers honoured (None: off)
 
 
 @dataclass
@@ -119,6 +121,7 @@ class Engine:
         self._global_allow = [_CompiledAllowlist(a) for a in spec.allowlists]
         self._multiline = [r.multiline for r in self.rules]
         self._companions = {r.id: r.companions for r in self.rules if r.companions}
+        self._markers = CompiledMarkers(spec.markers) if spec.markers is not None else None
 
     # -- compile on first use: most rules never fire in a given process -------------------------
     def pattern(self, index: int) -> Pattern:
@@ -258,6 +261,10 @@ class Engine:
             a.allows(path=chunk.path, secret=secret, match=match, line=line_text, commit=commit) for a in allowlists
         ):
             return None
+        if self._markers is not None and self._markers.covers(
+            data, line_start, e, has_previous_line=_previous_line_known(chunk, line_idx)
+        ):
+            return None
         end_idx, end_line_start = lines.locate(e - 1)
         return Finding(
             rule_id=rule.id,
@@ -339,6 +346,13 @@ def _line_number(chunk: Chunk, index: int) -> int:
     if chunk.line_numbers is not None and index < len(chunk.line_numbers):
         return chunk.line_numbers[index]
     return index + 1 + chunk.line_offset
+
+
+def _previous_line_known(chunk: Chunk, index: int) -> bool:
+    """Whether the chunk's line before ``index`` is the file's previous line (diffs hold only added lines)."""
+    if chunk.line_numbers is None:
+        return index > 0
+    return 0 < index < len(chunk.line_numbers) and chunk.line_numbers[index - 1] == chunk.line_numbers[index] - 1
 
 
 def _column(data: bytes, line_start: int, offset: int) -> int:

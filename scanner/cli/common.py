@@ -19,7 +19,7 @@ from ..errors import EXIT_CLEAN, EXIT_FINDINGS, LeakscanError
 from ..model import Confidence, Finding
 from ..pipeline import ScanReport
 from ..report import RunInfo
-from ..ruleset import build_spec, default_rules
+from . import project as project_mod
 
 FORMATS = ("console", "json", "jsonl", "sarif")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
@@ -96,7 +96,7 @@ def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         f = option(f)
-    return f
+    return project_mod.project_options(f)
 
 
 def filter_findings(findings: Sequence[Finding], out: OutputOptions) -> list[Finding]:
@@ -169,13 +169,22 @@ def exit_status(findings: Sequence[Finding], out: OutputOptions) -> int:
 
 
 def load_spec(root: str, **options: Any) -> EngineSpec:
-    """The rule set for a scan rooted at ``root``: built-in rules (configuration hooks in here)."""
-    return build_spec(default_rules(), **options)
+    """The rule set for a scan rooted at ``root``: built-in rules with the project's config applied."""
+    return project_mod.spec_for(project_mod.current_project(root), **options)
 
 
 def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunInfo) -> None:
     """The tail every scan command shares: filter, suppress, report, warn, exit. Never returns."""
     findings = filter_findings(report.findings, out)
+    project = project_mod.active_project()
+    suppressed = None
+    if project is not None:  # before verification: ignored findings are never sent anywhere
+        mode = project_mod.baseline_mode()
+        suppressed = project_mod.suppress(findings, project, use_baseline=mode is None)
+        findings = suppressed.findings
+        if mode is not None:
+            project_mod.write_baseline(findings, project, mode)
+            sys.exit(EXIT_CLEAN)
     info = dataclasses.replace(
         info,
         files_scanned=info.files_scanned or report.notes.files_scanned,
@@ -187,4 +196,6 @@ def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunIn
     )
     write_report(findings, info, out)
     report_notes(info, out, report.partial)
+    if suppressed is not None and project is not None:
+        project_mod.report_suppression(suppressed, project, out.verbose)
     sys.exit(exit_status(findings, out))
