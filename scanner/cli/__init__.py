@@ -9,7 +9,9 @@ import click
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, LeakscanError
+from .config_cmd import config_group, rules_group
 from .scan import scan
+from .suppress_cmd import baseline_group, ignore_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,6 +21,8 @@ def cli() -> None:
 
 
 cli.add_command(scan)
+for _group in (config_group, rules_group, ignore_group, baseline_group):
+    cli.add_command(_group)
 
 
 def main(argv: list[str] | None = None) -> Any:
