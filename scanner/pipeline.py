@@ -168,3 +168,52 @@ def _drain(
     if progress:
         progress(done_items, done_bytes)
     return done_items, done_bytes
+
+
+def _run_task(fn: Callable[[Engine, Any], Any], task: Any) -> Any:
+    assert _WORKER_ENGINE is not None
+    return fn(_WORKER_ENGINE, task)
+
+
+def map_tasks(
+    spec: EngineSpec,
+    fn: Callable[[Engine, Any], Any],
+    tasks: Iterable[Any],
+    *,
+    jobs: int = 0,
+    engine: Engine | None = None,
+) -> Iterator[Any]:
+    """Yield ``fn(engine, task)`` for every task, as results arrive (not in order).
+
+    For sources whose unit of work is not a chunk (git history reads blobs in bulk through its own
+    ``git cat-file`` per worker). ``fn`` must be a module-level function and tasks picklable. Tasks are
+    pulled lazily: at most three per worker are queued, so a streaming producer stays bounded.
+    """
+    jobs = jobs or default_jobs()
+    if jobs <= 1:
+        eng = engine or Engine(spec)
+        for task in tasks:
+            yield fn(eng, task)
+        return
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    method = os.environ.get("LEAKSCAN_START_METHOD") or None
+    ctx = multiprocessing.get_context(method)
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(spec,))
+    pending: set[Future[Any]] = set()
+    try:
+        for task in tasks:
+            while len(pending) >= jobs * 3:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    yield fut.result()
+            pending.add(executor.submit(_run_task, fn, task))
+        for fut in _as_done(pending):
+            yield fut.result()
+    except BaseException:
+        for proc in list(getattr(executor, "_processes", {}).values()):
+            proc.terminate()
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)

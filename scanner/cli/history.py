@@ -1,0 +1,49 @@
+"""`leakscan history [REPO]`: every commit reachable from any ref, a branch, or a range for CI."""
+from __future__ import annotations
+
+import time
+
+import click
+
+from ..report import RunInfo
+from ..pipeline import ScanReport
+from ..sources.git_common import open_repo
+from ..sources.git_history import HistoryScan
+from ..sources.git_range import Selection, list_commits
+from .common import OutputOptions, engine_options, finish, load_spec, output_options
+from .git_progress import history_progress
+
+
+@click.command()
+@click.argument("repo", default=".", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("--since", "since", metavar="REV", help="Only commits after REV, up to HEAD (or --branch).")
+@click.option("--range", "rev_range", metavar="A..B", help="Only commits reachable from B and not from A.")
+@click.option("--since-date", metavar="DATE", help="Only commits committed at or after DATE (git date syntax).")
+@click.option("--branch", metavar="REF", help="Only the history of this ref (default: every ref).")
+@click.option("--stashes/--no-stashes", default=True, show_default=True,
+              help="With every ref: include stashes (refs/stash and its reflog).")
+@click.option("--allow-shallow", is_flag=True,
+              help="In a shallow clone, warn instead of failing when the scan reaches the boundary.")
+@engine_options
+@output_options
+def history(repo: str, since: str | None, rev_range: str | None, since_date: str | None, branch: str | None,
+            stashes: bool, allow_shallow: bool, out: OutputOptions, jobs: int, max_file_size: int) -> None:
+    """Scan git history: each leak once per path, at the commit that introduced it.
+
+    Commit and tag messages are scanned too. Submodules are not followed (a warning names them).
+    A shallow clone whose boundary the scan reaches fails with exit code 3 unless --allow-shallow.
+    """
+    started = time.monotonic()
+    git_repo = open_repo(repo)
+    selection = Selection(since=since, range=rev_range, since_date=since_date, branch=branch, stashes=stashes,
+                          allow_shallow=allow_shallow)
+    resolved = list_commits(git_repo, selection)
+    spec = load_spec(git_repo.work_tree or git_repo.git_dir)
+    with history_progress(not out.quiet) as progress:
+        scan = HistoryScan(git_repo, resolved, spec, jobs=jobs, max_file_size=max_file_size, progress=progress,
+                           tags=selection.full)
+        result = scan.run()
+    report = ScanReport(findings=result.findings, notes=result.notes, duration=time.monotonic() - started)
+    report.notes.warnings[:0] = list(resolved.warnings)
+    info = RunInfo(command="history", commits_scanned=result.commits, root=repo)
+    finish(report, spec, out, info)

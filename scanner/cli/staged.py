@@ -1,0 +1,29 @@
+"""`leakscan staged [REPO]`: the pre-commit scan of what the index adds compared with HEAD."""
+from __future__ import annotations
+
+import click
+
+from .. import pipeline
+from ..errors import UsageError
+from ..report import RunInfo
+from ..sources import Notes
+from ..sources.git_common import open_repo
+from ..sources.git_staged import added_lines, staged_diff
+from .common import OutputOptions, engine_options, finish, load_spec, output_options
+
+
+@click.command()
+@click.argument("repo", default=".", type=click.Path(file_okay=False, dir_okay=True))
+@engine_options
+@output_options
+def staged(repo: str, out: OutputOptions, jobs: int, max_file_size: int) -> None:
+    """Scan staged changes: only lines the index adds; unstaged edits and deleted lines are ignored."""
+    git_repo = open_repo(repo)
+    if git_repo.bare:
+        raise UsageError(f"{repo}: a bare repository has no index to scan")
+    notes = Notes()
+    items = added_lines(staged_diff(git_repo), notes)
+    spec = load_spec(git_repo.work_tree or repo)
+    report = pipeline.run(spec, items, jobs=jobs)
+    report.notes.merge(notes)
+    finish(report, spec, out, RunInfo(command="staged", root=repo))

@@ -1,0 +1,200 @@
+"""Reading blobs in bulk through ``git cat-file --batch`` and scanning each one once (worker side)."""
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from ..engine import Engine
+from ..errors import SourceError
+from ..model import Chunk, CommitInfo, Finding
+from . import Notes
+from .git_common import git_env
+from .text import is_binary, to_utf8
+
+MESSAGE_PATH = "(commit message)"
+
+
+@dataclass
+class TaskResult:
+    """What one task found: findings per blob id (path as given), commit-message findings, counts."""
+
+    by_blob: dict[str, list[Finding]] = field(default_factory=dict)
+    messages: list[Finding] = field(default_factory=list)
+    notes: Notes = field(default_factory=Notes)
+    blobs: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class BlobBatch:
+    """Blob ids to read and scan, each with one path it appears at (for path rules and allowlists)."""
+
+    git_dir: str
+    blobs: tuple[tuple[str, str], ...]
+    max_file_size: int | None = None
+    scan_binaries: bool = False
+
+    def run(self, engine: Engine) -> TaskResult:
+        result = TaskResult()
+        paths = dict(self.blobs)
+        for sha, data in read_blobs(self.git_dir, [b for b, _ in self.blobs]):
+            path = paths[sha]
+            result.blobs += 1
+            result.bytes += len(data)
+            findings = scan_blob(engine, data, path, result.notes, self.max_file_size, self.scan_binaries)
+            if findings:
+                result.by_blob[sha] = findings
+        return result
+
+
+def scan_blob(
+    engine: Engine, data: bytes, path: str, notes: Notes, max_file_size: int | None, scan_binaries: bool
+) -> list[Finding]:
+    if max_file_size is not None and len(data) > max_file_size:
+        notes.skipped.append((path, f"a version larger than --max-file-size ({len(data)} bytes)"))
+        return []
+    if engine.path_allowed(path):
+        return []
+    if is_binary(data):
+        if not scan_binaries:
+            return []
+        from .binary import printable_strings
+
+        chunk = Chunk(data=printable_strings(data), path=path, kind="binary-strings")
+    else:
+        # Plain ASCII needs no decoding check: the common case, and the one that costs most to re-check.
+        chunk = Chunk(data=data if data.isascii() else to_utf8(data), path=path)
+    notes.files_scanned += 1
+    notes.bytes_scanned += len(data)
+    return engine.scan(chunk).findings
+
+
+class CatFile:
+    """One long-lived ``git cat-file --batch``: its delta-base cache stays warm across batches."""
+
+    def __init__(self, git_dir: str) -> None:
+        cmd = ["git", "--git-dir", git_dir, "cat-file", "--batch"]
+        try:
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, env=git_env())
+        except OSError as exc:
+            raise SourceError(f"cannot run git cat-file: {exc.strerror or exc}") from None
+
+    def read(self, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+        """(id, content) of each blob, in order. Without --buffer git answers each request at once."""
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        request = "".join(f"{s}\n" for s in shas).encode("ascii")
+        stdin = proc.stdin
+        failed: list[OSError] = []
+
+        def feed() -> None:  # a thread, so a full output pipe cannot deadlock against our input
+            try:
+                stdin.write(request)
+                stdin.flush()
+            except OSError as exc:
+                failed.append(exc)
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        out = proc.stdout
+        try:
+            for _ in shas:
+                header = out.readline().split()
+                if len(header) == 2 and header[1] == b"missing":
+                    continue  # a partial clone: the blob is not here, so there is nothing to scan
+                if len(header) != 3:
+                    raise SourceError("git cat-file stopped or returned an unexpected header")
+                data = out.read(int(header[2]))
+                out.read(1)
+                if header[1] == b"blob":
+                    yield header[0].decode("ascii"), data
+        finally:
+            writer.join()
+        if failed:
+            raise SourceError(f"cannot talk to git cat-file: {failed[0].strerror or failed[0]}")
+
+    def close(self) -> None:
+        for stream in (self._proc.stdin, self._proc.stdout):
+            if stream is not None:
+                stream.close()
+        self._proc.wait()
+
+
+_CAT_FILES: dict[str, CatFile] = {}  # per process: workers keep theirs for the life of the pool
+
+
+def close_readers() -> None:
+    """Stop this process's ``git cat-file`` readers (the parent, at the end of a scan)."""
+    while _CAT_FILES:
+        _CAT_FILES.popitem()[1].close()
+
+
+def read_blobs(git_dir: str, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """(id, content) for each blob, in order, from this process's ``git cat-file`` for the repository."""
+    if not shas:
+        return
+    cat = _CAT_FILES.get(git_dir)
+    if cat is None:
+        cat = _CAT_FILES[git_dir] = CatFile(git_dir)
+    try:
+        yield from cat.read(shas)
+    except BaseException:
+        _CAT_FILES.pop(git_dir, None)  # its stream position is unknown now: never reuse it
+        cat.close()
+        raise
+
+
+@dataclass(frozen=True)
+class MessageScan:
+    """Every commit message of a selection: read with ``git log`` and scanned in one pass."""
+
+    git_dir: str
+    rev_args: tuple[str, ...]
+
+    def run(self, engine: Engine) -> TaskResult:
+        result = TaskResult()
+        cmd = ["git", "--git-dir", self.git_dir, "-c", "i18n.logOutputEncoding=UTF-8", "log",
+               "--format=%x1e%H%x1f%B", *self.rev_args, "--"]
+        done = subprocess.run(cmd, capture_output=True, env=git_env(), check=False)
+        if done.returncode != 0:
+            result.notes.errors.append("commit messages could not be read")
+            return result
+        shas: list[str] = []
+        texts: list[bytes] = []
+        for record in done.stdout.split(b"\x1e")[1:]:
+            sha, _, text = record.partition(b"\x1f")
+            shas.append(sha.decode("ascii"))
+            texts.append(to_utf8(text.rstrip(b"\n")))
+        result.messages = scan_messages(engine, shas, texts)
+        return result
+
+
+def scan_messages(engine: Engine, shas: Sequence[str], texts: Sequence[bytes]) -> list[Finding]:
+    """Scan all messages as one buffer, then rescan only the messages that held something, alone."""
+    if not texts:
+        return []
+    starts: list[int] = []  # first line (0-based) of each message in the joined buffer
+    line = 0
+    for text in texts:
+        starts.append(line)
+        line += text.count(b"\n") + 2  # a blank line between messages
+    joined = b"\n\n".join(texts)
+    hits = engine.scan(Chunk(data=joined, path=MESSAGE_PATH, kind="commit-message")).findings
+    flagged: set[int] = set()
+    from bisect import bisect_right
+
+    for f in hits:
+        flagged.add(bisect_right(starts, f.line - 1) - 1)
+    out: list[Finding] = []
+    for i in sorted(flagged):
+        chunk = Chunk(data=texts[i], path=MESSAGE_PATH, kind="commit-message", commit=CommitInfo(sha=shas[i]))
+        out.extend(engine.scan(chunk).findings)
+    return out
+
+
+def run_task(engine: Engine, task: BlobBatch | MessageScan) -> TaskResult:
+    """The worker entry point (module level, so it pickles by reference)."""
+    return task.run(engine)
