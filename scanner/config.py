@@ -191,10 +191,11 @@ def _custom_rules(doc: Mapping[str, Any], v: _Validator, builtin_ids: set[str]) 
     seen: set[str] = set()
     for i, entry in enumerate(entries):
         where = v.where(("rules", i))
-        if isinstance(entry, Mapping) and "verify" in entry:
-            # Verification targets come only from the built-in rules: a scanned repository must not
-            # be able to decide where a secret is sent.
-            raise v.error(("rules", i, "verify"), "verify is not allowed in a config file")
+        for key in ("verify", "companions"):
+            if isinstance(entry, Mapping) and key in entry:
+                # Verification (and the pairing it uses) comes only from the built-in rules: a scanned
+                # repository must not be able to decide what is sent where.
+                raise v.error(("rules", i, key), f"{key} is not allowed in a config file")
         try:
             rule = parse_rule(entry, where, i)
         except RuleError as exc:

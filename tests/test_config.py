@@ -241,3 +241,13 @@ def test_rules_show_describes_rule_with_overrides(tmp_path: Path, capsys) -> Non
 def test_rules_show_unknown_rule(capsys) -> None:  # type: ignore[no-untyped-def]
     run = leakscan(capsys, "rules", "show", "no-such-rule")
     assert run.code == 2 and "no rule 'no-such-rule'" in run.err
+
+
+def test_readme_config_example_is_valid(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("```yaml\nversion: 1") + len("```yaml\n")
+    (tmp_path / ".leakscan.yaml").write_text(readme[start : readme.index("```", start)])
+    run = leakscan(capsys, "config", "show", str(tmp_path))
+    assert run.code == 0, run.err
+    doc = yaml.safe_load(run.out)
+    assert doc["rules"]["custom"] == ["acme-token"] and doc["options"]["max_file_size"] == 10 << 20

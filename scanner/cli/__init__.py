@@ -11,6 +11,7 @@ from .. import __version__
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, LeakscanError
 from .config_cmd import config_group, rules_group
 from .history import history
+from .migrate_cmd import migrate_group
 from .scan import scan
 from .staged import staged
 from .suppress_cmd import baseline_group, ignore_group
@@ -25,7 +26,7 @@ def cli() -> None:
 cli.add_command(scan)
 cli.add_command(history)
 cli.add_command(staged)
-for _group in (config_group, rules_group, ignore_group, baseline_group):
+for _group in (config_group, rules_group, ignore_group, baseline_group, migrate_group):
     cli.add_command(_group)
 
 

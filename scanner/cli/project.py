@@ -121,6 +121,9 @@ def project_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ctx = click.get_current_context()
         ctx.meta[_OPTIONS] = ProjectOptions(config_file, baseline_file, not no_inline_markers, report_unused_ignores)
         project = current_project(_scan_root(ctx))
+        for note in project.config.notes:
+            if not note.startswith("info: "):
+                click.echo(f"warning: {note}", err=True)
         for name, value in dataclasses.asdict(project.config.options).items():
             if value is not None and name in kwargs and _defaulted(ctx, name):
                 kwargs[name] = value
