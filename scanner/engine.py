@@ -115,7 +115,7 @@ class Engine:
         self._unsupported: tuple[int, ...] = ()
         if spec.database is not None and spec.use_hyperscan and HAVE_HYPERSCAN:
             self._hs = HyperscanPass(spec.database)
-            self._unsupported = spec.database.unsupported
+            self._unsupported = spec.database.keyword_gated
         self._rule_paths = [TextPattern(r.path) if r.path else None for r in self.rules]
         self._rule_allow = [[_CompiledAllowlist(a) for a in r.allowlists] for r in self.rules]
         self._global_allow = [_CompiledAllowlist(a) for a in spec.allowlists]

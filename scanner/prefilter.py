@@ -7,6 +7,9 @@ turns each end offset into a window of whole lines and lets the confirming engin
 from __future__ import annotations
 
 import os
+import random
+import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +26,10 @@ from .regexes import re2
 
 HAVE_HYPERSCAN = hyperscan is not None
 FLOOD_LIMIT = 400_000  # candidate hits in one buffer before we stop the pass and gate by keyword
+# A rule whose pattern alone scans this many times slower than the median rule is kept out of the
+# database and confirmed over the whole buffer when its keywords occur: a few rules with leading
+# character classes (no literal to anchor on) otherwise cost the database most of its speed.
+EXPENSIVE_FACTOR = 5.0
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,13 @@ class Database:
     blob: bytes
     rule_ids: tuple[int, ...]  # rule indexes that are in the database
     unsupported: tuple[int, ...]  # rule indexes Hyperscan could not take: always confirmed
+
+    @property
+    def keyword_gated(self) -> tuple[int, ...]:
+        """Rules the engine confirms over the whole buffer whenever their keywords are present."""
+        return self.unsupported + self.expensive
     keyword_base: int  # pattern id of the first keyword
+    expensive: tuple[int, ...] = ()  # rule indexes kept out for speed: confirmed when keywords occur
 
 
 def keyword_table(rules: Sequence[Rule]) -> tuple[str, ...]:
@@ -56,43 +69,104 @@ def _rule_flags(rule: Rule) -> int:
     return hyperscan.HS_FLAG_SINGLEMATCH if rule.multiline else 0
 
 
-def build_database(rules: Sequence[Rule]) -> Database | None:
-    """Compile every rule and keyword into one block-mode database (about half a second for 250 rules)."""
+# A pattern that opens with a plain literal of 3+ characters is cheap for Hyperscan: no need to measure.
+_LITERAL_PREFIX = re.compile(r"^(?:\\b|\(\?:|\()*[A-Za-z0-9_\-.:/@=]{3,}(?![*+?{])")
+
+
+def build_database(rules: Sequence[Rule], *, measure: bool = True) -> Database | None:
+    """Compile every rule and keyword into one block-mode database (cached on disk by the caller).
+
+    Patterns with no literal prefix are first compiled alone and their scan cost on a sample is
+    compared with a plain literal's: outliers are left to the keyword-gated path. A pattern Hyperscan
+    rejects is retried in prefilter mode, else left to the keyword-gated path too.
+    """
     if hyperscan is None:
         return None
-    keywords = keyword_table(rules)
     base = len(rules)
-    accepted: list[tuple[int, bytes, int]] = []
-    unsupported: list[int] = []
-    for index, rule in enumerate(rules):
-        accepted.append((index, rule.regex.encode("utf-8"), _rule_flags(rule)))
     kw_entries = [
         (base + k, _hs_escape(kw), hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH)
-        for k, kw in enumerate(keywords)
+        for k, kw in enumerate(keyword_table(rules))
     ]
+    entries = [(i, r.regex.encode("utf-8"), _rule_flags(r)) for i, r in enumerate(rules)]
+    expensive: set[int] = set()
+    if measure:
+        sample = _sample_text()
+        floor = _scan_cost(_compile([(0, b"\\x00zq\\x00", 0)]), sample)
+        for index, rule in enumerate(rules):
+            if rule.keywords and not _LITERAL_PREFIX.match(rule.regex):
+                single = _compile([entries[index]])
+                if single is not None and _scan_cost(single, sample) > EXPENSIVE_FACTOR * floor:
+                    expensive.add(index)
+    accepted = [e for e in entries if e[0] not in expensive]
+    unsupported: list[int] = []
     db = _compile(accepted + kw_entries)
     if db is None:
-        # Find the patterns Hyperscan rejects; try them in prefilter mode, else leave them out.
-        good: list[tuple[int, bytes, int]] = []
-        for entry in accepted:
-            if _compile([entry]) is not None:
-                good.append(entry)
-                continue
-            loose = (entry[0], entry[1], entry[2] | hyperscan.HS_FLAG_PREFILTER)
-            if _compile([loose]) is not None:
-                good.append(loose)
-            else:
-                unsupported.append(entry[0])
-        accepted = good
+        accepted, unsupported = _supported(accepted)
         db = _compile(accepted + kw_entries)
-        if db is None:  # pragma: no cover - keywords are plain literals
-            return None
+    if db is None:  # pragma: no cover - every entry compiled alone
+        return None
     return Database(
         blob=hyperscan.dumpb(db),
         rule_ids=tuple(e[0] for e in accepted),
         unsupported=tuple(unsupported),
         keyword_base=base,
+        expensive=tuple(sorted(expensive)),
     )
+
+
+def _supported(entries: Sequence[tuple[int, bytes, int]]) -> tuple[list[tuple[int, bytes, int]], list[int]]:
+    """Split entries into those Hyperscan takes (as is, or in prefilter mode) and the rule ids it rejects."""
+    good: list[tuple[int, bytes, int]] = []
+    rejected: list[int] = []
+    for entry in entries:
+        if _compile([entry]) is not None:
+            good.append(entry)
+            continue
+        loose = (entry[0], entry[1], entry[2] | hyperscan.HS_FLAG_PREFILTER)
+        if _compile([loose]) is not None:
+            good.append(loose)
+        else:
+            rejected.append(entry[0])
+    return good, rejected
+
+
+def _sample_text(size: int = 262_144, seed: int = 7) -> bytes:
+    """Deterministic source-like text (identifiers, assignments, hex and base64 runs) for cost probes."""
+    rng = random.Random(seed)
+    alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    words = ["self", "value", "return", "config", "client", "import", "def", "data", "key", "token", "for",
+             "user_id", "request", "response", "http", "json", "None", "True", "=", "(", ")", ":", ",", "."]
+    out, total = [], 0
+    while total < size:
+        roll = rng.random()
+        if roll < 0.08:
+            line = "x = '" + "".join(rng.choice(alnum + "+/") for _ in range(rng.randint(16, 80))) + "'"
+        elif roll < 0.12:
+            line = "h = " + "".join(rng.choice("0123456789abcdef") for _ in range(40))
+        else:
+            line = "    " * rng.randint(0, 3) + " ".join(rng.choice(words) for _ in range(rng.randint(3, 12)))
+        out.append(line)
+        total += len(line) + 1
+    return "\n".join(out).encode()
+
+
+def _scan_cost(db, sample: bytes) -> float:  # type: ignore[no-untyped-def]
+    scratch = hyperscan.Scratch(db)
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        db.scan(sample, match_event_handler=lambda *_a: None, scratch=scratch)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _expensive(costs: dict[int, float], floor: float) -> set[int]:
+    """Rules whose pattern costs many times a plain literal's scan (measured in the same moment).
+
+    Timing only decides *where* a rule is confirmed, never whether it is: results are the same either
+    way (the windowed-equals-whole test covers both paths).
+    """
+    return {i for i, cost in costs.items() if cost > EXPENSIVE_FACTOR * floor}
 
 
 def _compile(entries: Sequence[tuple[int, bytes, int]]):  # type: ignore[no-untyped-def]

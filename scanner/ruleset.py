@@ -317,7 +317,8 @@ def database_for(rules: Sequence[Rule]) -> Database | None:
     cached = _cache_read(key)
     if isinstance(cached, Database):
         return cached
-    db = build_database(rules)
+    # The cost probe takes a few seconds; only worth it when the result is kept for later runs.
+    db = build_database(rules, measure=cache_dir() is not None)
     if db is not None:
         _cache_write(key, db)
     return db

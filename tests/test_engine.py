@@ -1,6 +1,7 @@
 """The engine: windowed confirmation finds exactly what whole-buffer scanning finds, on every path."""
 from __future__ import annotations
 
+import dataclasses
 import random
 import sysconfig
 from pathlib import Path
@@ -54,6 +55,20 @@ def test_windowed_scan_equals_whole_buffer_scan(rules, corpus, use_hyperscan) ->
     whole = [f for c in corpus for f in engine.scan_whole(c).findings]
     assert _keys(windowed) == _keys(whole)
     assert len(windowed) >= 4  # the planted secrets are there to be found
+
+
+def test_keyword_gated_rules_find_the_same(rules, corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Rules kept out of the Hyperscan database for speed are confirmed whole-buffer: same findings."""
+    if not prefilter.HAVE_HYPERSCAN:
+        pytest.skip("needs Hyperscan")
+    monkeypatch.setattr(prefilter, "EXPENSIVE_FACTOR", 0.0)  # every measured rule counts as expensive
+    database = prefilter.build_database(rules)
+    assert database is not None and database.expensive
+    engine = Engine(build_spec(rules, use_hyperscan=False))
+    gated = Engine(dataclasses.replace(build_spec(rules, use_hyperscan=False), database=database, use_hyperscan=True))
+    assert _keys(f for c in corpus for f in gated.scan(c).findings) == _keys(
+        f for c in corpus for f in engine.scan_whole(c).findings
+    )
 
 
 def test_flood_of_candidates_falls_back_without_losing_findings(rules, monkeypatch) -> None:  # type: ignore[no-untyped-def]
