@@ -46,3 +46,10 @@ def test_builtin_rule_is_re2_syntax(rule) -> None:  # type: ignore[no-untyped-de
 
 def test_there_are_enough_rules() -> None:
     assert len(RULES) >= 5
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_keywords_are_specific(rule) -> None:  # type: ignore[no-untyped-def]
+    """Keywords gate rules kept out of the Hyperscan database: one- or two-letter keywords gate nothing."""
+    assert rule.keywords, "every rule needs keywords (they gate it when it is confirmed whole-buffer)"
+    assert all(len(k) >= 3 for k in rule.keywords), rule.keywords
