@@ -18,6 +18,7 @@ from .errors import RuleError
 from .model import Allowlist, Companion, Confidence, RegexTarget, Rule, Severity
 from .prefilter import HAVE_HYPERSCAN, Database, build_database
 from .regexes import compile_rule_regex
+from .verify.spec import SpecError, parse_verifier
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RULE_KEYS = {
@@ -170,8 +171,11 @@ def parse_rule(entry: Any, source: str, position: int = 0) -> Rule:
     if not isinstance(allow_entries, list):
         raise RuleError(f"{where}: allowlists must be a list")
     verify = entry.get("verify")
-    if verify is not None and not isinstance(verify, Mapping):
-        raise RuleError(f"{where}: verify must be a mapping")
+    if verify is not None:
+        try:
+            parse_verifier(verify)
+        except SpecError as exc:
+            raise RuleError(f"{where}: {exc}") from None
     entropy = entry.get("entropy", 0.0)
     if isinstance(entropy, bool) or not isinstance(entropy, (int, float)) or not 0 <= entropy <= 8:
         raise RuleError(f"{where}: entropy must be a number from 0 to 8")

@@ -20,6 +20,7 @@ from ..model import Confidence, Finding
 from ..pipeline import ScanReport
 from ..report import RunInfo
 from . import project as project_mod
+from .verifying import check_verify_usage, failing, verify_options, verify_step
 
 FORMATS = ("console", "json", "jsonl", "sarif")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
@@ -56,6 +57,11 @@ class OutputOptions:
     min_confidence: Confidence
     quiet: bool
     verbose: int
+    verify: bool = False
+    only_verified: bool = False
+    fail_on: str = "any"
+    verify_timeout: float = 10.0
+    verify_workers: int = 8
 
 
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,15 +79,18 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True, help="Report only findings at or above this confidence."),
         click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr."),
         click.option("--verbose", "-v", count=True, help="List skipped inputs and warnings on stderr."),
+        *verify_options(),
     ]
     for option in reversed(options):
         f = option(f)
 
     @functools.wraps(f)
     def wrapper(*args: Any, fmt: str, output: str | None, redact: bool, show_secrets: bool, exit_code: int,
-                min_confidence: str, quiet: bool, verbose: int, **kwargs: Any) -> Any:
+                min_confidence: str, quiet: bool, verbose: int, verify: bool, only_verified: bool, fail_on: str,
+                verify_timeout: float, verify_workers: int, **kwargs: Any) -> Any:
+        check_verify_usage(verify, only_verified, fail_on)
         out = OutputOptions(fmt, output, redact, show_secrets, exit_code, Confidence(min_confidence), quiet,
-                            verbose)
+                            verbose, verify, only_verified, fail_on, verify_timeout, verify_workers)
         return f(*args, out=out, **kwargs)
 
     return wrapper
@@ -165,7 +174,7 @@ def report_notes(info: RunInfo, out: OutputOptions, partial: Sequence[tuple[str,
 
 
 def exit_status(findings: Sequence[Finding], out: OutputOptions) -> int:
-    return out.exit_code if findings else EXIT_CLEAN
+    return out.exit_code if failing(findings, out.fail_on) else EXIT_CLEAN
 
 
 def load_spec(root: str, **options: Any) -> EngineSpec:
@@ -185,6 +194,9 @@ def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunIn
         if mode is not None:
             project_mod.write_baseline(findings, project, mode)
             sys.exit(EXIT_CLEAN)
+    if out.verify:  # after suppression: ignored findings are never sent anywhere
+        findings = verify_step(findings, spec, timeout=out.verify_timeout, workers=out.verify_workers,
+                               quiet=out.quiet, only_verified=out.only_verified)
     info = dataclasses.replace(
         info,
         files_scanned=info.files_scanned or report.notes.files_scanned,
