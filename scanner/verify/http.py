@@ -189,7 +189,6 @@ class Client:
             session = requests.Session()
             session.trust_env = False  # no HTTP(S)_PROXY, no .netrc, no REQUESTS_CA_BUNDLE
             session.proxies = {}
-            session.max_redirects = 0
             adapter = HTTPAdapter(max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)

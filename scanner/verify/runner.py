@@ -70,7 +70,9 @@ class _Breaker:
         self._limiter.wait(spec.provider, spec.rate_limit)
 
     def record(self, provider: str, outcome: Verification) -> None:
-        failed = outcome.verdict is Verdict.ERROR and not outcome.reason.startswith(("HTTP", "not sent"))
+        if outcome.reason.startswith("not sent"):
+            return
+        failed = outcome.verdict is Verdict.ERROR and not outcome.reason.startswith("HTTP")
         with self._lock:
             self._failures[provider] = self._failures.get(provider, 0) + 1 if failed else 0
 
@@ -78,7 +80,7 @@ class _Breaker:
 def _candidates(v: Verifier, finding: Finding) -> list[dict[str, str]] | Verification:
     """Every way to fill the verifier's named values from this finding and its companions."""
     spec = v.spec
-    related = getattr(finding, "related", ())
+    related = finding.related
     choices: list[list[tuple[str, str | None]]] = [[(spec.secret_as, finding.secret)]]
     for name, rule_ids in spec.requires:
         found = list(dict.fromkeys(s for rid, s in related if rid in rule_ids))

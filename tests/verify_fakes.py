@@ -1,0 +1,197 @@
+"""A local HTTP server on 127.0.0.1 that plays each verifiable provider, as its documentation describes it.
+
+Each ``Play`` is written from the provider's API reference, independently of the rule YAML: where
+the provider reads the credential (bearer token, header, basic auth, path), the documented success
+answer and the documented answer for a bad credential. A test that passes therefore shows that the
+rule's request puts the credential where the provider looks for it, and judges both answers right.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@dataclass
+class Seen:
+    """One request the fake received (for assertions about what was sent)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Answer = tuple[int, Any]  # status, JSON-able body (a str is sent as text/plain)
+
+
+def bearer(req: Seen, m: re.Match[str]) -> str | None:
+    value = req.headers.get("authorization", "")
+    return value[7:] if value.startswith("Bearer ") else None
+
+
+def header(name: str, prefix: str = "") -> Callable[[Seen, re.Match[str]], str | None]:
+    def get(req: Seen, m: re.Match[str]) -> str | None:
+        value = req.headers.get(name.lower())
+        return value[len(prefix):] if value is not None and value.startswith(prefix) else None
+
+    return get
+
+
+def basic(part: int) -> Callable[[Seen, re.Match[str]], str | None]:
+    """Part 0: the user, 1: the password, 2: both as 'user:password'."""
+
+    def get(req: Seen, m: re.Match[str]) -> str | None:
+        value = req.headers.get("authorization", "")
+        if not value.startswith("Basic "):
+            return None
+        user, _, password = base64.b64decode(value[6:]).decode().partition(":")
+        return (user, password, f"{user}:{password}")[part]
+
+    return get
+
+
+def path_group(req: Seen, m: re.Match[str]) -> str | None:
+    return unquote(m.group(1))
+
+
+@dataclass(frozen=True)
+class Play:
+    """How one provider's check call behaves."""
+
+    name: str  # provider id, as in LEAKSCAN_VERIFY_BASE_URL_<PROVIDER>
+    method: str
+    path: str  # regex on the path and query
+    credential: Callable[[Seen, re.Match[str]], str | None]
+    live: Answer
+    dead: Answer
+    needs_headers: tuple[str, ...] = ()  # headers the provider requires besides the credential
+    needs_body: str = ""  # a substring the request body must contain
+
+
+PLAYS: list[Play] = [
+    Play("github", "GET", r"/user$", bearer, (200, {"login": "octocat", "id": 1}), (401, {"message": "Bad credentials"})),
+    Play("slack", "POST", r"/api/auth\.test$", bearer,
+         (200, {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "deploybot"}),
+         (200, {"ok": False, "error": "invalid_auth"})),
+    Play("slack-webhook", "POST", r"/services/(T\w+/B\w+/\w+)$", path_group, (400, "no_text"), (404, "no_service")),
+    Play("stripe", "GET", r"/v1/account$", basic(0), (200, {"id": "acct_1Fake", "object": "account"}),
+         (401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})),
+    Play("openai", "GET", r"/v1/(?:models|organization/projects\?limit=1)$", bearer, (200, {"object": "list", "data": []}),
+         (401, {"error": {"code": "invalid_api_key"}})),
+    Play("anthropic", "GET", r"/v1/(?:models\?limit=1|organizations/me)$", header("x-api-key"),
+         (200, {"id": "org-1", "type": "organization", "name": "Acme Labs", "data": []}),
+         (401, {"type": "error", "error": {"type": "authentication_error"}}), needs_headers=("anthropic-version",)),
+    Play("huggingface", "GET", r"/api/whoami-v2$", bearer, (200, {"name": "alice", "type": "user"}),
+         (401, {"error": "Invalid credentials in Authorization header"})),
+    Play("discord", "GET", r"/api/v10/users/@me$", header("authorization", "Bot "),
+         (200, {"id": "1", "username": "leakbot", "bot": True}), (401, {"message": "401: Unauthorized", "code": 0})),
+    Play("discord", "GET", r"/api/v10/webhooks/([0-9]+/[\w-]+)$", path_group,
+         (200, {"type": 1, "id": "1", "name": "deploys", "channel_id": "2"}),
+         (401, {"message": "Invalid Webhook Token", "code": 50027})),
+    Play("telegram", "GET", r"/bot([^/]+)/getMe$", path_group,
+         (200, {"ok": True, "result": {"id": 1, "is_bot": True, "username": "leak_bot"}}),
+         (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})),
+]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeServer  # type: ignore[assignment]
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        self.server.record(seen)
+        status, payload, extra = self.server.answer(seen)
+        if status == 0:  # behaviour "hang": never answer in time
+            time.sleep(self.server.hang_seconds)
+            status, payload, extra = 200, {"late": True}, {}
+        data = payload if isinstance(payload, bytes) else (
+            payload.encode() if isinstance(payload, str) else json.dumps(payload).encode())
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain" if isinstance(payload, str) else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in extra.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_GET = do_POST = do_HEAD = _handle
+
+
+class FakeServer(ThreadingHTTPServer):
+    """The providers' fake. ``live`` holds the credentials it accepts; ``override`` answers every request."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.live: set[str] = set()
+        self.seen: list[Seen] = []
+        self.override: Callable[[Seen], tuple[int, Any, dict[str, str]]] | None = None
+        self.custom: list[tuple[str, str, Callable[[Seen, re.Match[str]], tuple[int, Any, dict[str, str]]]]] = []
+        self.hang_seconds = 2.0
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def record(self, seen: Seen) -> None:
+        with self._lock:
+            self.seen.append(seen)
+
+    def answer(self, seen: Seen) -> tuple[int, Any, dict[str, str]]:
+        if self.override is not None:
+            return self.override(seen)
+        for method, pattern, fn in self.custom:
+            m = re.match(pattern, seen.path)
+            if m and seen.method == method:
+                return fn(seen, m)
+        for play in PLAYS:
+            m = re.match(play.path, seen.path)
+            if not m or seen.method != play.method:
+                continue
+            if any(h not in seen.headers for h in play.needs_headers):
+                return 400, {"error": "missing required header"}, {}
+            if play.needs_body and play.needs_body.encode() not in seen.body:
+                return 400, {"error": "bad request body"}, {}
+            cred = play.credential(seen, m)
+            status, body = play.live if cred is not None and cred in self.live else play.dead
+            return status, body, {}
+        return 404, {"error": "no such fake endpoint"}, {}
+
+
+def serve() -> Iterator[FakeServer]:
+    server = FakeServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def form(seen: Seen) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(seen.body.decode()).items()}
+
+
+def query(seen: Seen) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(seen.path).query).items()}
