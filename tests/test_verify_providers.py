@@ -10,6 +10,7 @@ from scanner.model import Chunk, Finding, Rule, Verdict
 from scanner.ruleset import builtin_rule_files, parse_rule_document
 from scanner.verify.http import env_name
 from scanner.verify.runner import PYTHON, Settings, builtin_verifiers, verify_findings
+from tests.conftest import REPO_ROOT
 from tests.verify_fakes import PLAYS, FakeServer, serve
 
 # parsed here without the on-disk rule cache: collection runs before the fixtures that isolate HOME
@@ -23,8 +24,15 @@ IDENTITY = {  # what each provider's documented success answer (in the fake) say
     "huggingface": "alice",
     "discord": "leakbot",
     "telegram": "@leak_bot",
+    "replicate": "acme-ml",
+    "openrouter": "ci key",
+    "xai": "ci",
+    "stability": "ml@acme.test",
+    "pushbullet": "Alice",
+    "webex": "Alice Doe",
+    "line": "Acme Bot",
 }
-IDENTITY_BY_RULE = {"discord-webhook-url": "deploys", "anthropic-admin-key": "Acme Labs"}
+IDENTITY_BY_RULE = {"discord-webhook-url": "deploys", "anthropic-admin-key": "Acme Labs", "mollie-access-token": "Acme BV"}
 
 
 @pytest.fixture
@@ -73,3 +81,10 @@ def test_every_declarative_verifier_has_a_fake_provider() -> None:
 def test_python_verifiers_named_in_rules_exist() -> None:
     named = {str(r.verify["python"]) for r in VERIFIED_RULES if r.verify and r.verify.get("python")}
     assert named <= set(PYTHON)
+
+
+def test_at_least_thirty_providers_and_the_readme_lists_each() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    providers = {str(r.verify["provider"]) for r in VERIFIED_RULES}  # type: ignore[index]
+    assert len(providers) >= 30
+    assert [p for p in sorted(providers) if f"\n| {p} |" not in readme] == []

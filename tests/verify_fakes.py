@@ -99,6 +99,51 @@ PLAYS: list[Play] = [
     Play("telegram", "GET", r"/bot([^/]+)/getMe$", path_group,
          (200, {"ok": True, "result": {"id": 1, "is_bot": True, "username": "leak_bot"}}),
          (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})),
+    Play("groq", "GET", r"/openai/v1/models$", bearer, (200, {"object": "list", "data": []}),
+         (401, {"error": {"code": "invalid_api_key"}})),
+    Play("replicate", "GET", r"/v1/account$", bearer, (200, {"type": "organization", "username": "acme-ml"}),
+         (401, {"detail": "Invalid token.", "status": 401})),
+    Play("mistral", "GET", r"/v1/models$", bearer, (200, {"object": "list", "data": []}), (401, {"message": "Unauthorized"})),
+    Play("deepseek", "GET", r"/models$", bearer, (200, {"object": "list", "data": []}),
+         (401, {"error": {"message": "Authentication Fails", "type": "authentication_error"}})),
+    Play("together", "GET", r"/v1/models$", bearer, (200, []), (401, {"error": {"code": "invalid_api_key"}})),
+    Play("openrouter", "GET", r"/api/v1/key$", bearer, (200, {"data": {"label": "ci key", "usage": 0}}),
+         (401, {"error": {"message": "No auth credentials found", "code": 401}})),
+    Play("elevenlabs", "GET", r"/v1/user$", header("xi-api-key"), (200, {"subscription": {}, "is_new_user": False}),
+         (401, {"detail": {"status": "invalid_api_key"}})),
+    Play("cohere", "POST", r"/v1/check-api-key$", bearer, (200, {"valid": True, "organization_id": "o1"}),
+         (401, {"message": "invalid api token"})),
+    Play("xai", "GET", r"/v1/api-key$", bearer, (200, {"name": "ci", "api_key_blocked": False}),
+         (400, {"code": "Client specified an invalid argument", "error": "Incorrect API key provided"})),
+    Play("cerebras", "GET", r"/v1/models$", bearer, (200, {"object": "list", "data": []}),
+         (401, {"message": "Wrong API Key", "type": "invalid_request_error"})),
+    Play("pinecone", "GET", r"/indexes$", header("api-key"), (200, {"indexes": []}),
+         (401, {"error": {"code": "UNAUTHENTICATED", "message": "Invalid API Key"}, "status": 401})),
+    Play("fireworks", "GET", r"/inference/v1/models$", bearer, (200, {"object": "list", "data": []}),
+         (401, {"error": {"message": "The API key you provided is invalid."}})),
+    Play("assemblyai", "GET", r"/v2/transcript\?limit=1$", header("authorization"), (200, {"transcripts": []}),
+         (401, {"error": "Authentication error, API token missing/invalid"})),
+    Play("deepgram", "GET", r"/v1/projects$", header("authorization", "Token "), (200, {"projects": []}),
+         (401, {"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials."})),
+    Play("stability", "GET", r"/v1/user/account$", bearer, (200, {"id": "u1", "email": "ml@acme.test"}),
+         (401, {"name": "unauthorized", "message": "missing authorization header"})),
+    Play("square", "GET", r"/v2/locations$", bearer, (200, {"locations": []}),
+         (401, {"errors": [{"category": "AUTHENTICATION_ERROR", "code": "UNAUTHORIZED"}]})),
+    Play("paystack", "GET", r"/balance$", bearer, (200, {"status": True, "message": "Balances retrieved", "data": []}),
+         (401, {"status": False, "message": "Invalid key"})),
+    Play("mollie", "GET", r"/v2/(?:methods|organizations/me)$", bearer,
+         (200, {"resource": "organization", "id": "org_1", "name": "Acme BV"}),
+         (401, {"status": 401, "title": "Unauthorized Request", "detail": "Missing authentication"})),
+    Play("xendit", "GET", r"/balance$", basic(0), (200, {"balance": 0}),
+         (401, {"error_code": "INVALID_API_KEY", "message": "API key is invalid"})),
+    Play("flutterwave", "GET", r"/v3/balances$", bearer, (200, {"status": "success", "data": []}),
+         (401, {"status": "error", "message": "Invalid authorization key"})),
+    Play("pushbullet", "GET", r"/v2/users/me$", header("access-token"), (200, {"iden": "u1", "name": "Alice"}),
+         (401, {"error": {"code": "invalid_access_token", "type": "invalid_request"}})),
+    Play("webex", "GET", r"/v1/people/me$", bearer, (200, {"id": "p1", "displayName": "Alice Doe"}),
+         (401, {"message": "The request requires a valid access token set in the Authorization request header."})),
+    Play("line", "GET", r"/v2/bot/info$", bearer, (200, {"userId": "U1", "displayName": "Acme Bot"}),
+         (401, {"message": "Authentication failed due to the following reason: invalid token."})),
 ]
 
 
@@ -164,17 +209,25 @@ class FakeServer(ThreadingHTTPServer):
             m = re.match(pattern, seen.path)
             if m and seen.method == method:
                 return fn(seen, m)
+        # Providers share this one server, and some share paths (/balance): the play is the one whose
+        # credential is where the request put it.
+        matched = None
         for play in PLAYS:
             m = re.match(play.path, seen.path)
             if not m or seen.method != play.method:
+                continue
+            matched = matched or play
+            cred = play.credential(seen, m)
+            if cred is None:
                 continue
             if any(h not in seen.headers for h in play.needs_headers):
                 return 400, {"error": "missing required header"}, {}
             if play.needs_body and play.needs_body.encode() not in seen.body:
                 return 400, {"error": "bad request body"}, {}
-            cred = play.credential(seen, m)
-            status, body = play.live if cred is not None and cred in self.live else play.dead
+            status, body = play.live if cred in self.live else play.dead
             return status, body, {}
+        if matched is not None:
+            return matched.dead[0], matched.dead[1], {}
         return 404, {"error": "no such fake endpoint"}, {}
 
 
