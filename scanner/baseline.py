@@ -92,7 +92,8 @@ def load(path: str | os.PathLike[str]) -> Baseline:
 
 def split(findings: Sequence[Finding], baseline: Baseline, root: str) -> tuple[list[Finding], list[Finding]]:
     """(new, known)."""
-    new, known = [], []
+    new: list[Finding] = []
+    known: list[Finding] = []
     for f in findings:
         (known if baseline.contains(f, root) else new).append(f)
     return new, known

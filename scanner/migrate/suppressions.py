@@ -123,8 +123,9 @@ def from_detect_secrets(source: Path, engine: Engine, read: Reader) -> tuple[lis
                 report.not_carried.append(f"{where}: no leakscan finding with that secret (leakscan may have no "
                                           "rule for it); not carried over")
                 continue
-            audit = {True: "audited: real secret", False: "audited: false positive"}.get(item.get("is_secret"),
-                                                                                          "unaudited")
+            verdict = item.get("is_secret")
+            audit = "unaudited" if not isinstance(verdict, bool) else (
+                "audited: real secret" if verdict else "audited: false positive")
             for f in hits:
                 entries.append(IgnoreEntry(f.fingerprint, filename, f"from detect-secrets baseline ({kind}, {audit})"))
             report.carried.append(f"{where} -> {f.rule_id}")
