@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Finding
+from .scrub import Scrubber
 
 REDACTED = "REDACTED"
 
@@ -37,32 +38,39 @@ def mask(secret: str) -> str:
 def redact(finding: Finding, replacement: str = REDACTED, others: Iterable[str] = ()) -> Finding:
     """The finding with its secret, its related findings' secrets and any of ``others`` (the run's other
     secrets) removed from every field that could carry them."""
-    related = (s for _, s in finding.related)
-    secrets = sorted({s for s in (finding.secret, *related, *others) if s}, key=lambda s: (-len(s), s))
+    return _redact(finding, replacement, Scrubber(_secrets_of([finding], others), lambda _: replacement))
 
-    def scrub(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, replacement)
-        return text
 
+def redact_all(findings: Iterable[Finding], replacement: str = REDACTED) -> list[Finding]:
+    """Every finding redacted, with every secret of the run removed from every finding's text."""
+    items = list(findings)
+    scrub = Scrubber(_secrets_of(items), lambda _: replacement)
+    return [_redact(f, replacement, scrub) for f in items]
+
+
+def _secrets_of(findings: Iterable[Finding], others: Iterable[str] = ()) -> list[str]:
+    return [*(s for f in findings for s in (f.secret, *(secret for _, secret in f.related))), *others]
+
+
+def _redact(finding: Finding, replacement: str, scrub: Scrubber) -> Finding:
     commit = finding.commit
     if commit is not None:  # a secret found in a commit message is in the message
         commit = dataclasses.replace(commit, message=scrub(commit.message))
+    verification = finding.verification
+    if verification is not None:
+        verification = dataclasses.replace(
+            verification, reason=scrub(verification.reason), identity=scrub(verification.identity)
+        )
     return dataclasses.replace(
         finding,
+        path=scrub(finding.path),
+        verification=verification,
         secret=replacement,
         match=scrub(finding.match),
         line_text=scrub(finding.line_text),
         related=tuple((rule_id, replacement) for rule_id, _ in finding.related),
         commit=commit,
     )
-
-
-def redact_all(findings: Iterable[Finding], replacement: str = REDACTED) -> list[Finding]:
-    """Every finding redacted, with every secret of the run removed from every finding's text."""
-    items = list(findings)
-    secrets = {f.secret for f in items}
-    return [redact(f, replacement, secrets) for f in items]
 
 
 def sort_key(f: Finding) -> tuple[Any, ...]:

@@ -12,10 +12,12 @@ from rich.text import Text
 
 from ..model import Finding, Severity, Verdict
 from . import REDACTED, RunInfo, mask, sorted_findings
+from .scrub import Scrubber
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 _LINE_WIDTH = 160  # longer lines (minified code) are cut to a window around the match
 _CONTEXT = 40  # characters kept before the match when a line is cut
+_BATCH = 500  # lines per print
 
 
 def render(
@@ -32,11 +34,11 @@ def render(
     Every secret of the run is hidden in every line shown, not only the finding's own.
     """
     show = show_secrets and not redacted
-    every = {s for f in findings for s in (f.secret, *(secret for _, secret in f.related)) if s}
-    secrets = sorted(every, key=lambda s: (-len(s), s))
 
     def hide(secret: str) -> str:
         return secret if show else (REDACTED if redacted else mask(secret))
+
+    hide_in = Scrubber((s for f in findings for s in (f.secret, *(secret for _, secret in f.related))), hide)
 
     by_commit = info.command == "history" or any(f.commit is not None for f in findings)
     ordered = sorted_findings(findings)
@@ -45,52 +47,61 @@ def render(
                                     f.line, f.column, f.rule_id))
     key: Callable[[Finding], str] = (lambda f: f.commit.sha if f.commit else "") if by_commit else (lambda f: f.path)
     plain = not console.is_terminal or console.no_color
+    lines: list[Text] = []
     for _group, items in groupby(ordered, key=key):
         group_items = list(items)
-        _header(console, group_items[0], by_commit, lambda text: _hide_all(text, secrets, hide))
+        lines += _header(group_items[0], by_commit, hide_in)
         for f in group_items:
-            _finding(console, f, hide, secrets, plain=plain)
-        console.print()
+            lines += _finding(f, hide, hide_in, plain=plain)
+        lines.append(Text())
+        if len(lines) >= _BATCH:
+            _flush(console, lines)
+    _flush(console, lines)
     _summary(console, findings, info)
 
 
-def _header(console: Console, first: Finding, by_commit: bool, hide_in: Callable[[str], str]) -> None:
+def _flush(console: Console, lines: list[Text]) -> None:
+    # One print per batch of lines, not per line: each print costs rich a layout pass.
+    if lines:
+        console.print(Text("\n").join(lines))
+        lines.clear()
+
+
+def _header(first: Finding, by_commit: bool, hide_in: Callable[[str], str]) -> list[Text]:
     c = first.commit
     if by_commit and c is not None:
         who = f"  {c.author} <{c.email}>" if c.author or c.email else ""
-        console.print(Text(f"commit {c.sha[:12]}{who}  {c.date}".rstrip(), style="bold"))
+        lines = [Text(f"commit {c.sha[:12]}{who}  {c.date}".rstrip(), style="bold")]
         if c.message:
-            console.print(Text(f"    {hide_in(c.message)}", style="dim"))  # a secret may be in the message
-    else:
-        console.print(Text(first.path or "-", style="bold underline"))
+            lines.append(Text(f"    {hide_in(c.message)}", style="dim"))  # a secret may be in the message
+        return lines
+    return [Text(first.path or "-", style="bold underline")]
 
 
-def _finding(
-    console: Console, f: Finding, hide: Callable[[str], str], secrets: Sequence[str], *, plain: bool
-) -> None:
+def _finding(f: Finding, hide: Callable[[str], str], hide_in: Callable[[str], str], *, plain: bool) -> list[Text]:
     style = _SEVERITY_STYLE.get(f.severity.value, "")
     head = Text("  ")
     head.append(f"{f.severity.value.upper():8}", style=style)
     head.append(f" {f.rule_id}", style="bold")
     head.append(f"  {f.description}")
-    console.print(head)
     decoded = f"   found {f.decoded}-encoded" if f.decoded else ""
-    console.print(Text(f"    at {f.path}:{f.line}:{f.column}   secret {hide(f.secret)}{decoded}"
-                       f"   confidence {f.confidence.value}"))
+    lines = [head, Text(f"    at {f.path}:{f.line}:{f.column}   secret {hide(f.secret)}{decoded}"
+                        f"   confidence {f.confidence.value}")]
     if f.line_text:
-        _matched_line(console, f, hide, secrets, plain=plain)
+        lines += _matched_line(f, hide, hide_in, plain=plain)
     if f.verification is not None:
         v = f.verification
         detail = "; ".join(part for part in (v.reason, v.identity) if part)
-        console.print(Text(f"    verified: {v.verdict.value}" + (f" ({detail})" if detail else ""),
-                           style="bold red" if v.verdict is Verdict.VALID else ""))
+        lines.append(Text(f"    verified: {v.verdict.value}" + (f" ({detail})" if detail else ""),
+                          style="bold red" if v.verdict is Verdict.VALID else ""))
     where = f"at {f.remediation}" if f.remediation else "with the provider that issued it"
-    console.print(Text(f"    fix: revoke or rotate it {where}, then remove it from the code", style="dim"))
+    lines.append(Text(f"    fix: revoke or rotate it {where}, then remove it from the code", style="dim"))
+    return lines
 
 
 def _matched_line(
-    console: Console, f: Finding, hide: Callable[[str], str], secrets: Sequence[str], *, plain: bool
-) -> None:
+    f: Finding, hide: Callable[[str], str], hide_in: Callable[[str], str], *, plain: bool
+) -> list[Text]:
     """The first matched line, every secret hidden, this finding's secret highlighted (carets when plain)."""
     line = f.line_text.rstrip("\r\n")
     head = f.secret.split("\n", 1)[0]  # a multi-line secret starts on this line
@@ -100,7 +111,7 @@ def _matched_line(
         start = found if found >= 0 else -1
     before, after = (line[:start], line[start + len(head):]) if start >= 0 else (line, "")
     shown = hide(f.secret) if start >= 0 else ""
-    before, after = _hide_all(before, secrets, hide), _hide_all(after, secrets, hide)
+    before, after = hide_in(before), hide_in(after)
     indent = len(before) - len(before.lstrip())
     before = before[indent:]
     if len(before) > _CONTEXT and len(before) + len(shown) + len(after) > _LINE_WIDTH:
@@ -114,16 +125,9 @@ def _matched_line(
     text.append(before)
     text.append(shown, style="reverse bold")
     text.append(after)
-    console.print(text)
     if plain and shown:
-        console.print(Text(" " * (len(gutter) + len(before)) + "^" * len(shown)))
-
-
-def _hide_all(text: str, secrets: Sequence[str], hide: Callable[[str], str]) -> str:
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, hide(secret))
-    return text
+        return [text, Text(" " * (len(gutter) + len(before)) + "^" * len(shown))]
+    return [text]
 
 
 def _summary(console: Console, findings: Sequence[Finding], info: RunInfo) -> None:

@@ -6,6 +6,7 @@ https://docs.github.com/en/code-security/code-scanning/integrating-with-code-sca
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -19,6 +20,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..model import Confidence, Finding, Rule, Severity, Verdict
 from . import REDACTED, RunInfo, sorted_findings
+from .scrub import Scrubber
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/leakscan/"
@@ -29,6 +31,7 @@ CWE_TAG = "external/cwe/cwe-798"  # CWE-798: Use of Hard-coded Credentials
 # GitHub's hard limits: an upload over either is rejected outright.
 MAX_RESULTS = 25_000
 MAX_GZIP_BYTES = 10 * 1024 * 1024
+INDENT_MAX_RESULTS = 2_000
 MAX_RULE_TAGS = 10  # 20 is the hard limit; only 10 are displayed
 
 _LEVEL = {
@@ -47,7 +50,6 @@ _SECURITY_SEVERITY = {
     Severity.INFO: "1.0",
 }
 _PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LOW: "low"}
-_MIN_SCRUB = 4  # shorter "secrets" would mangle ordinary words; no rule yields one
 
 
 def render(
@@ -56,7 +58,7 @@ def render(
     """Write one SARIF document. Returns warnings for stderr (truncation), which never hold a secret.
 
     The document never contains a secret, with or without ``redacted``: no snippet, match or line
-    text is written, and any text that could carry one (commit messages, paths) is scrubbed.
+    text is written, and every text that could carry one (commit messages, paths) is scrubbed.
     """
     text, warnings = document_text(findings, info)
     stream.write(text)
@@ -84,9 +86,15 @@ def build(
     warnings: Sequence[str] = (),
     secrets: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """The SARIF log as a dict (results sorted by location; every string scrubbed of secrets)."""
-    ordered = sorted_findings(findings)
-    rules = _rules_for(ordered, info.rules)
+    """The SARIF log as a dict, results sorted by location.
+
+    Every text taken from the scanned content (paths, commit metadata, verification details) is
+    scrubbed of ``secrets`` (default: those of ``findings``) before it is used; everything else in
+    the document is built from rules and numbers.
+    """
+    scrub = Scrubber(secrets if secrets is not None else _secrets(findings), lambda _: REDACTED)
+    ordered = sorted_findings(_scrubbed(f, scrub) for f in findings)
+    rules = [_scrubbed_rule(rule, scrub) for rule in _rules_for(ordered, info.rules)]
     index = {rule.id: i for i, rule in enumerate(rules)}
     root = os.path.abspath(info.root or ".")
     occurrences: Counter[tuple[str, str, str]] = Counter()
@@ -109,24 +117,43 @@ def build(
         "invocations": [_invocation(warnings)],
         "originalUriBaseIds": {
             SRCROOT: {
-                "uri": _dir_uri(root),
+                "uri": _dir_uri(scrub(root)),
                 "description": {"text": "The root of the scanned repository or directory."},
             }
         },
         "columnKind": "unicodeCodePoints",  # Finding columns count characters, not UTF-16 units
         "results": results,
     }
-    doc = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    all_secrets = sorted(
-        {s for s in (secrets if secrets is not None else _secrets(findings)) if len(s) >= _MIN_SCRUB},
-        key=lambda s: (-len(s), s),
-    )
-    scrubbed: dict[str, Any] = _scrub(doc, all_secrets)
-    return scrubbed
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _scrubbed(f: Finding, scrub: Scrubber) -> Finding:
+    """The finding with every text SARIF shows scrubbed; its fingerprint still comes from the secret."""
+    if not scrub:
+        return f
+    commit, verification = f.commit, f.verification
+    if commit is not None:  # a secret found in a commit message is in the message
+        commit = dataclasses.replace(commit, author=scrub(commit.author), email=scrub(commit.email),
+                                     message=scrub(commit.message))
+    if verification is not None:
+        verification = dataclasses.replace(verification, reason=scrub(verification.reason),
+                                           identity=scrub(verification.identity))
+    return dataclasses.replace(f, path=scrub(f.path), description=scrub(f.description), commit=commit,
+                               verification=verification, decoded=scrub(f.decoded))
+
+
+def _scrubbed_rule(rule: Rule, scrub: Scrubber) -> Rule:
+    if not scrub:
+        return rule
+    return dataclasses.replace(rule, description=scrub(rule.description), remediation=scrub(rule.remediation),
+                               tags=tuple(scrub(t) for t in rule.tags))
 
 
 def _dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # Indented for people and diffs, except for big runs: indentation needs json's pure-Python
+    # encoder, several times slower than the C one on tens of thousands of results.
+    indent = 2 if len(doc["runs"][0]["results"]) <= INDENT_MAX_RESULTS else None
+    return json.dumps(doc, indent=indent, ensure_ascii=False) + "\n"
 
 
 def _secrets(findings: Iterable[Finding]) -> list[str]:
@@ -311,19 +338,16 @@ def _message(f: Finding, path: str, live: bool) -> str:
 
 def _relative_path(f: Finding, root: str) -> str:
     """The repo-relative path with '/' separators. History paths are already relative to the repository."""
-    path = f.path.replace(os.sep, "/") if os.sep != "/" else f.path
+    path = f.path
     if f.commit is None and path != "-":
-        absolute = os.path.abspath(f.path)
-        relative = os.path.relpath(absolute, root) if _is_under(absolute, root) else path
-        path = PurePath(relative).as_posix()
+        absolute = os.path.abspath(path)
+        if absolute == root:
+            path = posixpath.basename(absolute.replace(os.sep, "/"))
+        elif absolute.startswith(root if root.endswith(os.sep) else root + os.sep):
+            path = absolute[len(root):]
+    if os.sep != "/":
+        path = path.replace(os.sep, "/")
     return posixpath.normpath(path).lstrip("/")
-
-
-def _is_under(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:  # different drives on Windows
-        return False
 
 
 def _dir_uri(root: str) -> str:
@@ -338,20 +362,3 @@ def _invocation(warnings: Sequence[str]) -> dict[str, Any]:
             {"level": "warning", "message": {"text": warning}} for warning in warnings
         ]
     return invocation
-
-
-def _scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """Every string in the document with every secret of the run replaced (belt and braces)."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        # Fingerprints are hashes: a short hex secret could occur in one by chance, and they carry none.
-        return {k: v if k == "partialFingerprints" else _scrub(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v, secrets) for v in value]
-    return value
