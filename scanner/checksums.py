@@ -4,6 +4,8 @@ Validators sit in an explicit table, named by the ``checksum`` key of a rule.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import zlib
 from collections.abc import Callable
 
@@ -28,8 +30,19 @@ def crc32_base62_suffix(token: str) -> bool:
     return _base62(zlib.crc32(payload.encode("ascii", "replace")), 6) == check
 
 
+def basic_auth_base64(token: str) -> bool:
+    """Docker config.json "auth" values and HTTP Basic credentials: base64 of "user:password"."""
+    try:
+        text = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    user, sep, password = text.partition(":")
+    return bool(sep and user and password and text.isprintable())
+
+
 CHECKS: dict[str, Callable[[str], bool]] = {
     "crc32-base62": crc32_base62_suffix,
+    "basic-auth-base64": basic_auth_base64,
 }
 
 

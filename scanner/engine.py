@@ -12,7 +12,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from . import checksums, filters
+from . import filters
+from .confidence import grade
 from .markers import CompiledMarkers, MarkerSet
 from .model import Allowlist, Chunk, Companion, Confidence, Finding, RegexTarget, Rule
 from .prefilter import HAVE_HYPERSCAN, Database, HyperscanPass, KeywordGate, keyword_table
@@ -202,6 +203,7 @@ class Engine:
                 self._confirm(chunk, index, wins, lines, result.findings)
             except RegexTimeout:
                 result.timed_out_rules.append(self.rules[index].id)
+        result.findings = filters.prefer_specific(result.findings)
         if self._companions and result.findings:
             result.findings = link_companions(result.findings, self._companions)
         return result
@@ -216,6 +218,7 @@ class Engine:
             if rule_path is not None and not rule_path.search(chunk.path):
                 continue
             self._confirm(chunk, index, whole, lines, result.findings)
+        result.findings = filters.prefer_specific(result.findings)
         if self._companions and result.findings:
             result.findings = link_companions(result.findings, self._companions)
         return result
@@ -245,16 +248,13 @@ class Engine:
         if entropy < rule.entropy:
             return None
         secret = raw.decode("utf-8", "replace")
-        if filters.is_placeholder(secret, rule):
-            return None
-        confidence = rule.confidence
-        if rule.checksum:
-            ok = checksums.check(rule.checksum, secret)
-            confidence = Confidence.HIGH if ok else Confidence.LOW
         line_idx, line_start = lines.locate(s)
         line_end = lines.line_end(s)
         line_text = _line_excerpt(data, line_start, line_end, s, e)
         match = data[ms : min(me, ms + MAX_MATCH_TEXT)].decode("utf-8", "replace")
+        if filters.is_placeholder(secret, rule, match=match, line=line_text):
+            return None
+        confidence = grade(rule, secret, entropy, chunk.path)
         commit = chunk.commit.sha if chunk.commit else None
         allowlists = self._rule_allow[index] + self._global_allow
         if any(

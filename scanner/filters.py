@@ -1,18 +1,218 @@
-"""Cheap heuristics that recognise placeholders and example values, so they are never reported."""
+"""Cheap heuristics that recognise values that are not real credentials, so they are never reported.
+
+Three families, in order of reach:
+- every rule: placeholders and published example keys, references to a secret held elsewhere
+  (environment lookups, templates, vault / SSM / Secrets Manager references, SOPS values);
+- rules tagged ``generic`` (free-form values after a key name): also values that are evidently
+  something else (hashes, integrity strings, digests, paths, URLs, e-mail addresses, code), and key
+  names that say the value is an identifier, a size or a public value rather than a secret.
+Provider rules with strong prefixes only see the first family, so a filter cannot kill them.
+"""
 from __future__ import annotations
 
 import re
 
-from .model import Rule
+from .model import Finding, Rule
+
+GENERIC_TAG = "generic"
 
 _PLACEHOLDER_WORDS = re.compile(
-    r"(?i)(?:your[_-]?|my[_-]?)(?:api[_-]?)?(?:key|token|secret|password)|changeme|placeholder|redacted"
-    r"|xxxxxx|\*\*\*\*|<[a-z_ -]+>|\$\{[^}]*\}|\{\{[^}]*\}\}|example|dummy|insert[_-]?here"
+    r"(?i)(?:your|insert|enter|replace|put)[_\s.-]*(?:own[_\s.-]*)?(?:api[_\s.-]*)?(?:access[_\s.-]*)?"
+    r"(?:key|token|secret|pass(?:word)?|pwd|credential|client)"
+    r"|change[_.-]?me|changeit|placeholder|redacted|example|dummy|sample[_-]?(?:key|token|secret|pass)"
+    r"|x{5,}|\*{3,}|\.{3,}|_{5,}|#{5,}|insert[_-]?here|replace[_-]?me"
+    r"|not[_-]?(?:a|the)[_-]?(?:real|secret)|fake[_-]?(?:key|token|secret|pass)|unique phrase"
+)
+# Whole values that documentation and tests use instead of a secret.
+_PLACEHOLDER_VALUES = frozenset(
+    """password passwd pass pwd token apikey api_key api-key key value null none nil
+    undefined true false empty string test testing tester user username default changeme changeit
+    abcdef abcd1234 foobar foo bar baz yourpassword password1 password123 your-password your_password
+    xxx yyy zzz todo tbd fixme required optional hidden masked omitted n/a na sometoken somepassword
+    some_password some_token anonymous""".split()
+)
+# Keys and tokens that vendors publish in their documentation (exact values).
+PUBLISHED_EXAMPLES = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+        "pk_test_TYooMQauvdEDq54NiTphI7jx",
+        "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+    }
+)
+# jwt.io's sample token: its payload segment identifies it whatever the signature.
+_JWT_IO_PAYLOAD = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
+
+_SEQUENCES = ("0123456789", "1234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zyxwvutsrq")
+
+# A value that names where the secret lives instead of being it.
+_REFERENCE = re.compile(
+    r"^(?:\$[A-Za-z_][\w.]*$|\$[{(]|%[A-Za-z_][\w.]*%$|@Microsoft\.KeyVault\(|!(?:Ref|Sub|GetAtt)\b"
+    r"|(?:vault|ssm|secretsmanager|sm|env|op|ref\+\w+|awssm|azkv|gcpsm|k8s|secret|file)://"
+    r"|(?:vault|ssm|env|secret|sops|awskms|gcpkms):[A-Za-z/_{]|arn:aws[\w-]*:(?:secretsmanager|ssm|kms):)"
+    r"|\$\{|\$\(|\{\{|\{%|#\{|<%=|%\(\w+\)[sd]|\bENC\[|\bprocess\.env\b|\bos\.environ\b|\bgetenv\b",
+    re.IGNORECASE,
+)
+# What sits right before a value that is read from the environment or a secret store.
+_LOOKUP_BEFORE = re.compile(
+    r"(?:getenv|environ(?:\.get)?|env(?:\.fetch)?|ENV(?:\.fetch)?|System\.getenv|Environment\.GetEnvironmentVariable"
+    r"|os\.Getenv|LookupEnv|secretKeyRef|valueFrom|config\.get|settings\.get)\s*[(\[]?\s*[\"']?\s*$"
 )
 
+_INTERLEAVED = re.compile(r"a1b2c3|1a2b3c")
+_REPEATED_GROUP = re.compile(r"(\w{3,})[-_.:]\1[-_.:]\1")
+_DOTTED_CODE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")  # self.password
+_CODE_VALUE = re.compile(r"^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:")
+_UNQUOTED_INTERPOLATION = re.compile(r"\$[A-Za-z_{(]")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_NOT_SECRET_VALUE = re.compile(
+    r"^(?:sha(?:1|224|256|384|512)-[A-Za-z0-9+/]{20,}={0,2}$"  # SRI / npm lockfile integrity
+    r"|(?:sha1|sha256|sha512|md5):[0-9a-fA-F]{32,}$"  # image and content digests
+    r"|h1:[A-Za-z0-9+/]{40,}=*$"  # go.sum
+    r"|data:(?:image|font|application/(?:font|x-font))[/\w+.-]*[;,]"  # inline images and fonts
+    r"|[a-z][a-z0-9+.-]*://(?![^/\s]*@)"  # URLs without credentials
+    r"|(?:\.{0,2}/|~/|[A-Za-z]:\\|\\\\)"  # file paths
+    r"|[\w.+-]+@[\w-]+\.[\w.-]+$"  # e-mail addresses
+    r"|[\w.-]+\.(?:pem|crt|cer|key|p12|pfx|jks|keystore|keytab|json|ya?ml|xml|txt|ini|conf|cfg|env|properties|pub|der|csr|gpg|asc|js|py|rb|go|sh|html?|css|png|jpe?g|svg)$"
+    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$"  # CONSTANT_NAMES: a variable, not its value
+    r"|-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|PGP PUBLIC KEY)"
+    r"|ssh-(?:rsa|ed25519|dss) AAAA|ecdsa-sha2-nistp\d+ AAAA"
+    r")"
+)
+# Key names whose value is an identifier, a setting or public, not a secret (normalised: lower case,
+# no separators). Matched as suffixes, e.g. kms_key_id, access_token_url, secret_length.
+_KEY_SUFFIX_DENY = re.compile(
+    r"(?:id|ids|uuid|guid|name|names|url|uri|urls|endpoint|host|hostname|file|filename|filepath|path|dir"
+    r"|type|types|length|len|size|ttl|timeout|expiry|expires|expiresat|expiresin|expiration|version"
+    r"|format|header|prefix|suffix|count|field|fields|label|hint|placeholder|regex|pattern|mode|enabled"
+    r"|required|policy|method|algorithm|alg|scheme|store|ref|provider|class|arn|region|var|variable"
+    r"|param|parameter|index|flag|option|attr|attribute|selector|location|secretname|keyname|template"
+    r"|min|max|minlength|maxlength|validator|validation|error|errors|message|text|title|description)$"
+)
+_KEY_CONTAINS_DENY = re.compile(
+    r"public|publishable|vault|csrf|xsrf|hash|checksum|digest|integrity|fingerprint|sha1|sha256|md5|cache"
+    r"|page|cursor|tokenizer|tokenize|tokentype|reset|forgot|confirm|policy|strength|hint|prompt|label"
+    r"|input|field|form|column|button|dialog|regex|pattern|validat"
+)
+_KEY_TOKEN = re.compile(r"[A-Za-z_][\w.-]*")
+_KEY_WORD = re.compile(r"(?i)pass|pwd|pw|secret|token|key|auth|credential")
 
-def is_placeholder(secret: str, rule: Rule) -> bool:
-    """True when the value is evidently not a real credential."""
-    if len(set(secret)) <= 2 and len(secret) >= 4:
+
+def is_placeholder(secret: str, rule: Rule, *, match: str = "", line: str = "") -> bool:
+    """True when the value is evidently not a real credential (see the module docstring)."""
+    return rejection(secret, rule, match=match, line=line) is not None
+
+
+def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "") -> str | None:
+    """Why the value is not a credential, or None when it may be one. Never includes the value."""
+    if secret in PUBLISHED_EXAMPLES or _JWT_IO_PAYLOAD in secret:
+        return "published example"
+    if _is_placeholder_value(secret):
+        return "placeholder"
+    if _REFERENCE.search(secret):
+        return "reference"
+    if line and secret:
+        at = line.find(secret)
+        if at > 0 and _LOOKUP_BEFORE.search(line, max(0, at - 48), at):
+            return "reference"
+    if GENERIC_TAG in rule.tags:
+        return _generic_rejection(secret, match)
+    return None
+
+
+def _is_placeholder_value(secret: str) -> bool:
+    lowered = secret.lower()
+    if lowered.strip("\"'`") in _PLACEHOLDER_VALUES:
+        return True
+    if len(secret) >= 4 and len(set(lowered)) <= 2:
+        return True
+    if secret[:1] in "<[{" and secret[-1:] in ">]}" or secret.endswith(">"):
         return True
     return _PLACEHOLDER_WORDS.search(secret) is not None
+
+
+def _is_sequence_or_repetition(lowered: str) -> bool:
+    alnum = "".join(ch for ch in lowered if ch.isalnum())
+    if len(alnum) < 8:
+        return False
+    # Keyboard walks and counting: "1234567890abcdef", "abcdefghij".
+    for seq in _SEQUENCES:
+        for i in range(len(seq) - 6):
+            if seq[i : i + 7] in alnum:
+                return True
+    if _INTERLEAVED.search(lowered) or _REPEATED_GROUP.search(lowered):
+        return True
+    # A short unit repeated: "abcabcabcabc", "12121212".
+    for unit in range(1, 5):
+        if len(alnum) >= unit * 4 and alnum == (alnum[:unit] * (len(alnum) // unit + 1))[: len(alnum)]:
+            return True
+    return False
+
+
+def _generic_rejection(secret: str, match: str) -> str | None:
+    """Generic rules only: sequences, non-secret shapes, code, and key names that are not secrets."""
+    if _is_sequence_or_repetition(secret.lower()):
+        return "placeholder"
+    if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
+        return "not a secret value"
+    if _DOTTED_CODE.fullmatch(secret) and sum(c.isdigit() for c in secret) * 10 < len(secret):
+        return "code"
+    at = match.find(secret)
+    if at > 0 and match[at - 1] not in "\"'`":
+        if "=" in secret.rstrip("="):
+            return "not a secret value"  # key=value pairs, query strings: base64 only pads at the end
+        if _UNQUOTED_INTERPOLATION.search(secret):
+            return "reference"  # unquoted shell / Makefile value: $NAME is interpolated
+    if secret.count(" ") >= 2:
+        return "prose"
+    key = _key_name(secret, match)
+    if key:
+        norm = re.sub(r"[^a-z0-9]", "", key.lower())
+        if _KEY_SUFFIX_DENY.search(norm) or _KEY_CONTAINS_DENY.search(norm):
+            return "key name"
+        stem = _KEY_WORD.search(key)
+        if stem and _looks_like_identifier_naming(secret, stem.group().lower()):
+            return "identifier"
+    if len(secret) >= 32 and _HEX.match(secret) and not key:
+        return "hash"
+    return None
+
+
+def _key_name(secret: str, match: str) -> str:
+    """The key the value is assigned to: the last name before the value that looks like a key."""
+    at = match.find(secret)
+    prefix = match[:at] if at >= 0 else match
+    tokens = _KEY_TOKEN.findall(prefix)
+    for token in reversed(tokens):
+        if _KEY_WORD.search(token):
+            return token
+    return tokens[-1] if tokens else ""
+
+
+def _looks_like_identifier_naming(secret: str, stem: str) -> bool:
+    """'db_password', 'passwordInput', '#add-password': names that contain the key word itself."""
+    lowered = secret.lower()
+    if stem not in lowered:
+        return False
+    return re.fullmatch(r"[#.]?[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[a-z]+[A-Z][A-Za-z0-9]*", secret) is not None or (
+        lowered.startswith(stem) and secret[len(stem) :][:1].isupper()
+    )
+
+
+def is_uuid(value: str) -> bool:
+    return _UUID.match(value) is not None
+
+
+def prefer_specific(findings: list[Finding]) -> list[Finding]:
+    """Drop generic findings whose secret overlaps one a provider or structure rule found: the
+    specific rule already reports it, with a better description and confidence."""
+    specific = [f for f in findings if GENERIC_TAG not in f.tags]
+    if not specific or len(specific) == len(findings):
+        return findings
+    return [f for f in findings if GENERIC_TAG not in f.tags or not any(_overlaps(f, s) for s in specific)]
+
+
+def _overlaps(a: Finding, b: Finding) -> bool:
+    return (a.line, a.column) < (b.end_line, b.end_column) and (b.line, b.column) < (a.end_line, a.end_column)
