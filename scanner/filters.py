@@ -63,6 +63,7 @@ _LOOKUP_BEFORE = re.compile(
 _INTERLEAVED = re.compile(r"a1b2c3|1a2b3c")
 _REPEATED_GROUP = re.compile(r"(\w{3,})[-_.:]\1[-_.:]\1")
 _DOTTED_CODE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")  # self.password
+_SLUG = re.compile(r"[a-z]+(?:[-_.][a-z]+)+")
 _CODE_VALUE = re.compile(r"^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:")
 _UNQUOTED_INTERPOLATION = re.compile(r"\$[A-Za-z_{(]")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -157,6 +158,8 @@ def _generic_rejection(secret: str, match: str) -> str | None:
         return "placeholder"
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
+    if _SLUG.fullmatch(secret):
+        return "identifier"  # lower-case words joined by '-', '_' or '.': a name, not a secret
     if _DOTTED_CODE.fullmatch(secret) and sum(c.isdigit() for c in secret) * 10 < len(secret):
         return "code"
     at = match.find(secret)

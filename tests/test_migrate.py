@@ -149,7 +149,7 @@ def test_gitleaksignore_maps_working_tree_and_commit_entries(make_repo, capsys) 
 
 
 def test_detect_secrets_baseline_maps_by_secret_hash(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    (tmp_path / "app.py").write_text(f'k = "{AWS}"\npassword = "hunter2hunter2"\n')
+    (tmp_path / "app.py").write_text(f'k = "{AWS}"\npassword = "changeme"\n')
     sha1 = hashlib.sha1(AWS.encode()).hexdigest()
     baseline = {
         "version": "1.5.0", "plugins_used": [], "filters_used": [], "generated_at": "2026-01-01T00:00:00Z",
@@ -157,7 +157,7 @@ def test_detect_secrets_baseline_maps_by_secret_hash(tmp_path: Path, capsys) -> 
             {"type": "AWS Access Key", "filename": "app.py", "hashed_secret": sha1, "is_verified": False,
              "line_number": 1, "is_secret": False},
             {"type": "Secret Keyword", "filename": "app.py",
-             "hashed_secret": hashlib.sha1(b"hunter2hunter2").hexdigest(), "is_verified": False, "line_number": 2},
+             "hashed_secret": hashlib.sha1(b"changeme").hexdigest(), "is_verified": False, "line_number": 2},
         ], "gone.py": [{"type": "AWS Access Key", "filename": "gone.py", "hashed_secret": sha1, "line_number": 9}]},
     }
     (tmp_path / ".secrets.baseline").write_text(json.dumps(baseline))
