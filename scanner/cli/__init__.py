@@ -12,6 +12,7 @@ from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, LeakscanError
 from .config_cmd import config_group, rules_group
 from .history import history
 from .migrate_cmd import migrate_group
+from .ci import ci, pre_push
 from .scan import scan
 from .staged import staged
 from .suppress_cmd import baseline_group, ignore_group
@@ -26,6 +27,8 @@ def cli() -> None:
 cli.add_command(scan)
 cli.add_command(history)
 cli.add_command(staged)
+cli.add_command(ci)
+cli.add_command(pre_push)
 for _group in (config_group, rules_group, ignore_group, baseline_group, migrate_group):
     cli.add_command(_group)
 

@@ -182,8 +182,12 @@ def load_spec(root: str, **options: Any) -> EngineSpec:
     return project_mod.spec_for(project_mod.current_project(root), **options)
 
 
-def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunInfo) -> None:
-    """The tail every scan command shares: filter, suppress, report, warn, exit. Never returns."""
+def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunInfo,
+           after: Callable[[Sequence[Finding], RunInfo], None] | None = None) -> None:
+    """The tail every scan command shares: filter, suppress, report, warn, exit. Never returns.
+
+    ``after`` sees the reported findings last (CI summaries, hook hints); it must not print secrets.
+    """
     findings = filter_findings(report.findings, out)
     project = project_mod.active_project()
     suppressed = None
@@ -210,4 +214,6 @@ def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunIn
     report_notes(info, out, report.partial)
     if suppressed is not None and project is not None:
         project_mod.report_suppression(suppressed, project, out.verbose)
+    if after is not None:
+        after(findings, info)
     sys.exit(exit_status(findings, out))

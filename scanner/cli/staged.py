@@ -1,6 +1,9 @@
 """`leakscan staged [REPO]`: the pre-commit scan of what the index adds compared with HEAD."""
 from __future__ import annotations
 
+import dataclasses
+import os
+
 import click
 
 from .. import pipeline
@@ -10,6 +13,7 @@ from ..sources import Notes
 from ..sources.git_common import open_repo
 from ..sources.git_staged import added_lines, staged_diff
 from .common import OutputOptions, engine_options, finish, load_spec, output_options
+from .hooks import hook_hint
 
 
 @click.command()
@@ -26,4 +30,8 @@ def staged(repo: str, out: OutputOptions, jobs: int, max_file_size: int) -> None
     spec = load_spec(git_repo.work_tree or repo)
     report = pipeline.run(spec, items, jobs=jobs)
     report.notes.merge(notes)
-    finish(report, spec, out, RunInfo(command="staged", root=repo))
+    hook = bool(os.environ.get("PRE_COMMIT"))  # run by pre-commit: a short, redacted report and the way out
+    if hook:
+        out = dataclasses.replace(out, redact=True)
+    finish(report, spec, out, RunInfo(command="staged", root=repo),
+           after=hook_hint("commit", "leakscan", "commit") if hook else None)

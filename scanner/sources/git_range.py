@@ -9,6 +9,7 @@ This is the importable API CI integrations build on::
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import SourceError, UsageError
@@ -123,6 +124,13 @@ def list_commits(repo: GitRepo, sel: Selection) -> Resolved:
     covers less than was asked for is the failure this guards against.
     """
     args, warnings = rev_args(repo, sel)
+    return resolve_args(repo, args, warnings, allow_shallow=sel.allow_shallow)
+
+
+def resolve_args(repo: GitRepo, args: Sequence[str], warnings: Sequence[str] = (), *,
+                 allow_shallow: bool = False, hint: str = "fetch it with git fetch --unshallow") -> Resolved:
+    """The commits rev-list ``args`` (object ids and fixed options only) select, checked for shallowness."""
+    found = list(warnings)
     out = run_git(repo, ["rev-list", *args, "--"]) if args else b""
     commits = tuple(out.decode("ascii").split())
     boundary = repo.shallow_commits()
@@ -131,8 +139,8 @@ def list_commits(repo: GitRepo, sel: Selection) -> Resolved:
         if cut:
             msg = (f"this is a shallow clone and the scan reaches its boundary at {cut[0][:12]}"
                    f"{f' (and {len(cut) - 1} more)' if len(cut) > 1 else ''}: older history is missing"
-                   " (fetch it with git fetch --unshallow)")
-            if not sel.allow_shallow:
+                   f" ({hint})")
+            if not allow_shallow:
                 raise SourceError(msg + ", or pass --allow-shallow to scan what is there")
-            warnings.append(msg + "; the boundary commit is scanned as if it added every file")
-    return Resolved(args=tuple(args), commits=commits, warnings=tuple(warnings))
+            found.append(msg + "; the boundary commit is scanned as if it added every file")
+    return Resolved(args=tuple(args), commits=commits, warnings=tuple(found))
