@@ -5,6 +5,7 @@ import dataclasses
 import gzip
 import io
 import json
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,10 @@ from tests.report_fixtures import (
     ACME, ACME_OLD, COMMITS, GLOBEX, INITECH, PLANTED, ROOT, SARIF_SCHEMA, assert_golden, golden_rules,
     history_findings, load_json, run_info, scan_text, working_tree_findings,
 )
+
+GITHUB_PAT = "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"
+AWS_ID, AWS_SECRET = "AKIAOD22BF5Z32M3NBP6", "qtXa9NSXuvWwvB5UvpqmLYpleBPDovkJoptaKK4w"
+SLACK = "xoxb-2634872396-4218734862385-Tr8uQ3nW1zXk5JpL9mVb2sYd"
 
 SCENARIOS: dict[str, Callable[[], tuple[list[Finding], RunInfo]]] = {
     "empty": lambda: ([], run_info()),
@@ -295,3 +300,49 @@ def test_verdicts_other_than_valid_keep_the_rule_level() -> None:
     checked = dataclasses.replace(finding, verification=Verification(Verdict.INVALID, "401"))
     (result,) = _doc([checked], run_info())["runs"][0]["results"]
     assert result["level"] == "warning" and result["properties"]["verification"]["verdict"] == "invalid"
+
+
+# -- end to end: `leakscan history` on a fixture repository built with the git CLI ----------------------
+
+FIXTURE_COMMITS = (
+    ("2024-01-01T10:00:00+00:00", "add config", {"config.py": f"GITHUB = '{GITHUB_PAT}'\n"}),
+    ("2024-01-02T10:00:00+00:00", "read token from env; add ci creds", {
+        "config.py": "GITHUB = os.environ['GITHUB']\n",
+        "creds.csv": f"User name,Password,Access key ID,Secret access key\nci,,{AWS_ID},{AWS_SECRET}\n",
+    }),
+    ("2024-01-03T10:00:00+00:00", f"move config; slack token was {SLACK}", {"app/config.py": None}),
+)
+
+
+def _fixture_repo(make_repo: Callable[[str], Path]) -> Path:
+    repo = make_repo("fixture")
+    for date, message, files in FIXTURE_COMMITS:
+        for rel, text in files.items():
+            path = repo / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if text is None:  # a rename of config.py
+                git(repo, "mv", "config.py", rel)
+            else:
+                path.write_text(text)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", message, env={"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
+                                                         "GIT_COMMITTER_NAME": "Test Author",
+                                                         "GIT_COMMITTER_EMAIL": "author@example.com"})
+    return repo
+
+
+def test_history_scan_of_a_fixture_repository_matches_golden_sarif(
+    make_repo: Callable[[str], Path], validator: jsonschema.Draft4Validator
+) -> None:
+    repo = _fixture_repo(make_repo)
+    result = CliRunner().invoke(cli, ["history", str(repo), "-f", "sarif", "-q", "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    validator.validate(doc)
+    for secret in (GITHUB_PAT, AWS_ID, AWS_SECRET, SLACK):
+        assert secret not in result.stdout
+    results = doc["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {"github-pat", "aws-access-key-id", "slack-bot-token"}
+    # the machine's temporary directory is the one thing that differs between runs
+    text = result.stdout.replace(Path(os.path.abspath(repo)).as_uri() + "/", "file:///fixture/")
+    assert_golden("history-fixture-repo.sarif", text)

@@ -325,7 +325,10 @@ def _message(f: Finding, path: str, live: bool) -> str:
         c = f.commit
         by = f" by {c.author}" if c.author else ""
         on = f" on {c.date[:10]}" if c.date else ""
-        first = f"{what}{how} was committed to {path} in commit {c.sha[:12]}{by}{on}."
+        if path.startswith("(") and path.endswith(")"):  # "(commit message)", "(tag v1 message)"
+            first = f"{what}{how} was found in the {path[1:-1]} of commit {c.sha[:12]}{by}{on}."
+        else:
+            first = f"{what}{how} was committed to {path} in commit {c.sha[:12]}{by}{on}."
         rest = " It remains in the repository's history even if later commits removed it."
     else:
         first = f"{what}{how} is hard-coded in {path} at line {f.line}."
