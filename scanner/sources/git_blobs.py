@@ -1,4 +1,4 @@
-"""Reading blobs in bulk through ``git cat-file --batch`` and scanning each one once (worker side)."""
+"""Reading blobs in bulk through one long-lived ``git cat-file --batch``, and scanning commit messages."""
 from __future__ import annotations
 
 import subprocess
@@ -11,64 +11,19 @@ from ..errors import SourceError
 from ..model import Chunk, CommitInfo, Finding
 from . import Notes
 from .git_common import git_env
-from .text import is_binary, to_utf8
+from .text import to_utf8
 
 MESSAGE_PATH = "(commit message)"
 
 
 @dataclass
 class TaskResult:
-    """What one task found: findings per blob id (path as given), commit-message findings, counts."""
+    """What the commit-message task found."""
 
-    by_blob: dict[str, list[Finding]] = field(default_factory=dict)
     messages: list[Finding] = field(default_factory=list)
     notes: Notes = field(default_factory=Notes)
     blobs: int = 0
     bytes: int = 0
-
-
-@dataclass(frozen=True)
-class BlobBatch:
-    """Blob ids to read and scan, each with one path it appears at (for path rules and allowlists)."""
-
-    git_dir: str
-    blobs: tuple[tuple[str, str], ...]
-    max_file_size: int | None = None
-    scan_binaries: bool = False
-
-    def run(self, engine: Engine) -> TaskResult:
-        result = TaskResult()
-        paths = dict(self.blobs)
-        for sha, data in read_blobs(self.git_dir, [b for b, _ in self.blobs]):
-            path = paths[sha]
-            result.blobs += 1
-            result.bytes += len(data)
-            findings = scan_blob(engine, data, path, result.notes, self.max_file_size, self.scan_binaries)
-            if findings:
-                result.by_blob[sha] = findings
-        return result
-
-
-def scan_blob(
-    engine: Engine, data: bytes, path: str, notes: Notes, max_file_size: int | None, scan_binaries: bool
-) -> list[Finding]:
-    if max_file_size is not None and len(data) > max_file_size:
-        notes.skipped.append((path, f"a version larger than --max-file-size ({len(data)} bytes)"))
-        return []
-    if engine.path_allowed(path):
-        return []
-    if is_binary(data):
-        if not scan_binaries:
-            return []
-        from .binary import printable_strings
-
-        chunk = Chunk(data=printable_strings(data), path=path, kind="binary-strings")
-    else:
-        # Plain ASCII needs no decoding check: the common case, and the one that costs most to re-check.
-        chunk = Chunk(data=data if data.isascii() else to_utf8(data), path=path)
-    notes.files_scanned += 1
-    notes.bytes_scanned += len(data)
-    return engine.scan(chunk).findings
 
 
 class CatFile:
@@ -193,8 +148,3 @@ def scan_messages(engine: Engine, shas: Sequence[str], texts: Sequence[bytes]) -
         chunk = Chunk(data=texts[i], path=MESSAGE_PATH, kind="commit-message", commit=CommitInfo(sha=shas[i]))
         out.extend(engine.scan(chunk).findings)
     return out
-
-
-def run_task(engine: Engine, task: BlobBatch | MessageScan) -> TaskResult:
-    """The worker entry point (module level, so it pickles by reference)."""
-    return task.run(engine)

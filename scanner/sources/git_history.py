@@ -1,19 +1,20 @@
-"""History scans: every blob a selection of commits introduced, scanned once, each leak attributed to
-the commit that introduced it at each path.
+"""History scans: what each commit of a selection adds, each leak attributed to the commit that
+introduced it, once per path.
 
-Why blobs and not patches: on ipython (30k commits) ``git log -p -U0`` spends 5 s of CPU in git
-diffing, while reading every reachable blob once with ``git cat-file --batch`` takes 0.9 s and the
-Hyperscan pass over them is cheap (benchmarks/history.py). So the parent lists what each commit
-changed (``git log --raw``: 0.5 s), workers read and scan each new blob once, and only blobs that
-hold findings are attributed. A leak is introduced at (commit, path) when the commit's version of
-the path holds it and no parent's version does, nor a file the commit deleted (a move or rename).
+Why not patches: on ipython (30k commits) ``git log -p -U0`` spends 5 s of CPU in git's diff,
+while listing changes (``git log --raw``) takes 0.5 s and reading every version once through
+``git cat-file --batch`` 0.9 s. So the parent lists the changes, workers read each path's versions
+in commit order and scan only the lines each version changed (sources/git_changes.py), and the
+parent attributes what was found. A leak is introduced at (commit, path) when the commit's version
+holds it and its parents' versions do not, nor does a file the commit deleted (a move or rename).
 The earliest such commit per (path, rule, secret) is reported, with lines from its version.
 """
 from __future__ import annotations
 
 import dataclasses
 import subprocess
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .. import pipeline
@@ -21,14 +22,15 @@ from ..engine import Engine, EngineSpec
 from ..errors import SourceError
 from ..model import Chunk, CommitInfo, Finding
 from . import Notes
-from .git_blobs import BlobBatch, MessageScan, close_readers, read_blobs, run_task, scan_blob
+from .git_blobs import MessageScan, TaskResult, close_readers, read_blobs
+from .git_changes import ChangeBatch, ChangeResult, PairKey
 from .git_common import GitRepo, first_line, git_env
 from .git_range import Resolved
 from .text import to_utf8
 
 NULL_SHA = "0" * 40
 GITLINK = "160000"  # a submodule: a commit id in the tree, not a blob
-BATCH_BLOBS = 1500
+BATCH_CHANGES = 1500
 SERIAL_COMMITS = 64  # below this, forking workers costs more than it saves
 
 ProgressFn = Callable[[int, int, int, int], None]  # commits listed, blobs done, blobs listed, bytes done
@@ -53,60 +55,71 @@ class HistoryResult:
     blobs: int = 0
 
 
-def parse_raw(records: Iterable[bytes]) -> Iterator[tuple[str, list[Change]]]:
-    """Parse ``git log -z --raw -c --format=%x01%H`` records (split on \\x01) into changes per commit."""
-    for record in records:
-        header, _, body = record.partition(b"\x00")
-        sha = header.strip().decode("ascii")
-        if not sha:
+def parse_diff_tree(out: bytes) -> Iterator[tuple[str, list[Change]]]:
+    """Parse ``git diff-tree --stdin -z -r -c --raw`` output into the changes of each commit."""
+    fields = out.split(b"\x00")
+    sha = ""
+    changes: list[Change] = []
+    i, n = 0, len(fields)
+    while i < n:
+        meta = fields[i].lstrip(b"\n")
+        if not meta.startswith(b":"):
+            if meta:  # a commit id: the start of the next commit's entries
+                if sha:
+                    yield sha, changes
+                sha, changes = meta.decode("ascii").strip(), []
+            i += 1
             continue
-        fields = body.split(b"\x00")
-        changes: list[Change] = []
-        i = 0
-        while i + 1 < len(fields):
-            meta = fields[i].lstrip(b"\n")
-            if not meta.startswith(b":"):  # separators: git puts an extra NUL or newline between parts
-                i += 1
-                continue
-            path_b = fields[i + 1]
-            i += 2
-            colons = len(meta) - len(meta.lstrip(b":"))
-            parts = meta[colons:].decode("ascii").split()
-            # parts: (colons+1) modes, (colons+1) object ids, status
-            modes, ids = parts[: colons + 1], parts[colons + 1 : 2 * colons + 2]
-            new_mode, new_blob, old = modes[-1], ids[-1], tuple(ids[:-1])
-            path = path_b.decode("utf-8", "surrogateescape")
-            if new_blob == NULL_SHA:
+        path = fields[i + 1].decode("utf-8", "surrogateescape") if i + 1 < n else ""
+        i += 2
+        colons = len(meta) - len(meta.lstrip(b":"))
+        parts = meta[colons:].decode("ascii").split()
+        # (colons + 1) modes, then (colons + 1) object ids (parents' first, the result last), status
+        modes, ids = parts[: colons + 1], parts[colons + 1 : 2 * colons + 2]
+        # A parent's submodule (gitlink) holds a commit id, not content: treat it as absent.
+        old = tuple(NULL_SHA if m == GITLINK else o for m, o in zip(modes[:-1], ids[:-1]))
+        if ids[-1] == NULL_SHA:
+            if old and old[0] != NULL_SHA:
                 changes.append(Change(sha, path, old[0], (), deleted=True))
-            else:
-                changes.append(Change(sha, path, new_blob if new_mode != GITLINK else "", old))
-                if new_mode == GITLINK:
-                    changes[-1] = dataclasses.replace(changes[-1], blob=f"submodule:{new_blob}")
+        elif modes[-1] == GITLINK:
+            changes.append(Change(sha, path, f"submodule:{ids[-1]}", old))
+        else:
+            changes.append(Change(sha, path, ids[-1], old))
+    if sha:
         yield sha, changes
 
 
-def _split_records(stream: Iterable[bytes]) -> Iterator[bytes]:
-    rest = b""
-    for block in stream:
-        parts = (rest + block).split(b"\x01")
-        rest = parts.pop()
-        yield from parts
-    if rest:
-        yield rest
+def read_all(git_dir: str, args: list[str], commits: Sequence[str], shares: int) -> list[bytes]:
+    """Run ``git <args>`` with ``--stdin`` once per share of the commits, concurrently; their outputs."""
+    size = max(1, -(-len(commits) // max(1, shares)))
+    parts = [commits[i : i + size] for i in range(0, len(commits), size)]
+    outputs: list[bytes] = [b""] * len(parts)
+    errors: list[str] = []
 
-
-def _log_blocks(proc: subprocess.Popen[bytes], keep: list[bytes]) -> Iterator[bytes]:
-    assert proc.stdout is not None
-    while True:
-        block = proc.stdout.read1(1 << 20)
-        if not block:
+    def run(index: int, part: Sequence[str]) -> None:
+        cmd = ["git", "--git-dir", git_dir, *args]
+        try:
+            done = subprocess.run(cmd, input="".join(f"{c}\n" for c in part).encode("ascii"),
+                                  capture_output=True, env=git_env(), check=False)
+        except OSError as exc:
+            errors.append(f"cannot run git: {exc.strerror or exc}")
             return
-        keep.append(block)
-        yield block
+        if done.returncode != 0:
+            errors.append(f"git {args[0]} failed: {first_line(done.stderr)}")
+        outputs[index] = done.stdout
+
+    threads = [threading.Thread(target=run, args=(i, part), daemon=True) for i, part in enumerate(parts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SourceError(errors[0])
+    return outputs
 
 
 class HistoryScan:
-    """One history scan: list changes, scan new blobs in workers, attribute what was found."""
+    """One history scan: list changes, scan them in workers by path lineage, attribute what was found."""
 
     def __init__(self, repo: GitRepo, resolved: Resolved, spec: EngineSpec, *, jobs: int = 0,
                  max_file_size: int | None = None, scan_binaries: bool = False,
@@ -120,12 +133,11 @@ class HistoryScan:
         self.progress = progress
         self.tags = tags  # annotated tag messages (a scan of all refs)
         self.result = HistoryResult()
-        self._first_path: dict[str, str] = {}  # every new blob id -> a path it appears at
-        self._log: list[bytes] = []  # raw log output, re-read only when there is something to attribute
-        self._commits = 0
+        self._changes: list[tuple[str, list[Change]]] = []  # per commit, newest first
         self._engine: Engine | None = None
         self._metadata = Metadata(repo)
         self._infos: dict[str, tuple[CommitInfo, int]] = {}
+        self._contents: dict[str, bytes] = {}
 
     def run(self) -> HistoryResult:
         if not self.resolved.commits:
@@ -136,23 +148,26 @@ class HistoryScan:
         if len(self.resolved.commits) < SERIAL_COMMITS:
             jobs = 1
         engine = self._parent_engine() if jobs == 1 else None
-        by_blob: dict[str, list[Finding]] = {}
+        by_change: dict[PairKey, list[Finding]] = {}
         messages: list[Finding] = []
         done_blobs = done_bytes = 0
+        total = 0
         try:
-            for res in pipeline.map_tasks(self.spec, run_task, self._tasks(), jobs=jobs, engine=engine):
-                by_blob.update(res.by_blob)
-                messages.extend(res.messages)
+            for res in pipeline.map_tasks(self.spec, _run_task, self._tasks(), jobs=jobs, engine=engine):
+                if isinstance(res, ChangeResult):
+                    by_change.update(res.by_change)
+                else:
+                    messages.extend(res.messages)
                 self.result.notes.merge(res.notes)
                 done_blobs += res.blobs
                 done_bytes += res.bytes
+                total = max(total, self.result.blobs)
                 if self.progress:
-                    self.progress(self._commits, done_blobs, len(self._first_path), done_bytes)
-            self.result.findings = self._attribute(by_blob) + self._fill_messages(messages)
+                    self.progress(len(self._changes), done_blobs, max(total, done_blobs), done_bytes)
+            self.result.findings = self._attribute(by_change) + self._fill_messages(messages)
         finally:
             close_readers()
-        self.result.commits = self._commits
-        self.result.blobs = len(self._first_path)
+        self.result.commits = len(self._changes)
         if self.tags:
             self.result.findings += self._scan_tags()
         return self.result
@@ -167,44 +182,42 @@ class HistoryScan:
         return out
 
     # -- listing -----------------------------------------------------------------------------------
-    def _tasks(self) -> Iterator[BlobBatch | MessageScan]:
-        yield MessageScan(self.repo.git_dir, self.resolved.args)
-        cmd = ["git", "--git-dir", self.repo.git_dir, "-c", "log.showRoot=true", "-c", "core.quotePath=false",
-               "log", "-z", "--raw", "-c", "--no-renames", "--no-abbrev", "--no-ext-diff", "--no-textconv",
-               "--format=%x01%H", *self.resolved.args, "--"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
-        batch: list[tuple[str, str]] = []
+    def _tasks(self) -> Iterator[ChangeBatch | MessageScan]:
+        yield MessageScan(self.repo.git_dir, self.resolved.args)  # runs while the parent lists changes
+        lineages: dict[str, dict[tuple[str, str], None]] = {}
         submodules: set[str] = set()
-        try:
-            for _sha, changes in parse_raw(_split_records(_log_blocks(proc, self._log))):
-                self._commits += 1
-                for ch in changes:
-                    if ch.deleted:
-                        continue
-                    if ch.blob.startswith("submodule:"):
-                        submodules.add(ch.path)
-                        continue
-                    if ch.blob not in self._first_path:
-                        self._first_path[ch.blob] = ch.path
-                        batch.append((ch.blob, ch.path))
-                        if len(batch) >= BATCH_BLOBS:
-                            yield self._batch(batch)
-                            batch = []
-            if batch:
-                yield self._batch(batch)
-        finally:
-            stderr = proc.stderr.read() if proc.stderr else b""
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
-            code = proc.wait()
-        if code != 0:
-            raise SourceError(f"git log failed: {first_line(stderr)}")
+        for sha, changes in self._list_changes():
+            self._changes.append((sha, changes))
+            for ch in changes:
+                if ch.blob.startswith("submodule:"):
+                    submodules.add(ch.path)
+        for sha, changes in reversed(self._changes):  # commit order: each version is "new", then "old"
+            for ch in changes:
+                if not ch.deleted and not ch.blob.startswith("submodule:"):
+                    old = ch.old[0] if ch.old and not ch.old[0].startswith("submodule:") else NULL_SHA
+                    lineages.setdefault(ch.path, {})[(ch.blob, old)] = None
         for path in sorted(submodules):
             self.result.notes.warnings.append(f"{path}: a submodule; its own history is not scanned")
+        self.result.blobs = sum(len(p) for p in lineages.values())
+        batch: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        size = 0
+        for path, pairs in lineages.items():
+            batch.append((path, tuple(pairs)))
+            size += len(pairs)
+            if size >= BATCH_CHANGES:
+                yield ChangeBatch(self.repo.git_dir, tuple(batch), self.max_file_size, self.scan_binaries)
+                batch, size = [], 0
+        if batch:
+            yield ChangeBatch(self.repo.git_dir, tuple(batch), self.max_file_size, self.scan_binaries)
 
-    def _batch(self, blobs: list[tuple[str, str]]) -> BlobBatch:
-        return BlobBatch(self.repo.git_dir, tuple(blobs), self.max_file_size, self.scan_binaries)
+    def _list_changes(self) -> Iterator[tuple[str, list[Change]]]:
+        # git's own tree diffs, split across processes (they hold no lock, so they run in parallel).
+        args = ["-c", "core.quotePath=false", "diff-tree", "--stdin", "-z", "-r", "-c", "--raw", "--no-renames",
+                "--no-abbrev", "--root", "--no-ext-diff", "--no-textconv"]
+        jobs = self.jobs or pipeline.default_jobs()
+        shares = jobs if len(self.resolved.commits) >= SERIAL_COMMITS else 1
+        for out in read_all(self.repo.git_dir, args, self.resolved.commits, shares):
+            yield from parse_diff_tree(out)
 
     def _parent_engine(self) -> Engine:
         if self._engine is None:
@@ -212,27 +225,29 @@ class HistoryScan:
         return self._engine
 
     # -- attribution -------------------------------------------------------------------------------
-    def _attribute(self, by_blob: dict[str, list[Finding]]) -> list[Finding]:
-        if not by_blob:
+    def _attribute(self, by_change: dict[PairKey, list[Finding]]) -> list[Finding]:
+        if not by_change:
             return []
         intro: dict[tuple[str, str, str], tuple[int, str, list[Finding]]] = {}
-        extra: dict[str, list[Finding]] = {}  # blobs outside the selection that we had to scan here
-        for sha, changes in parse_raw(_split_records(self._log)):
-            hits = [c for c in changes if not c.deleted and c.blob in by_blob]
-            if not hits:
-                continue
+        for sha, changes in self._changes:
             gone = [c.blob for c in changes if c.deleted]
-            for ch in hits:
-                before = {key for old in ch.old + tuple(gone) for key in self._keys(old, ch.path, by_blob, extra)}
-                found = [f for f in by_blob[ch.blob] if (f.rule_id, f.secret) not in before]
+            for ch in changes:
+                if ch.deleted or ch.blob.startswith("submodule:"):
+                    continue
+                first = ch.old[0] if ch.old and not ch.old[0].startswith("submodule:") else NULL_SHA
+                found = by_change.get((ch.path, ch.blob, first))
                 if not found:
                     continue
-                if self._parent_engine().path_allowed(ch.path):
+                # Other parents of a merge, and files this commit deleted (moves), may hold it already.
+                others = [o for o in ch.old[1:] + tuple(gone) if o != NULL_SHA and not o.startswith("submodule:")]
+                if others:
+                    found = [f for f in found if not self._held_by(f, others)]
+                if not found:
                     continue
                 info, when = self._commit_info(sha)
                 for f in found:
                     key = (ch.path, f.rule_id, f.secret)
-                    placed = dataclasses.replace(f, path=ch.path, commit=info)
+                    placed = dataclasses.replace(f, commit=info)
                     prior = intro.get(key)
                     if prior is None or (when, sha) < (prior[0], prior[1]):
                         intro[key] = (when, sha, [placed])
@@ -240,21 +255,12 @@ class HistoryScan:
                         prior[2].append(placed)
         return [f for _w, _s, found in intro.values() for f in found]
 
-    def _keys(self, blob: str, path: str, by_blob: dict[str, list[Finding]],
-              extra: dict[str, list[Finding]]) -> set[tuple[str, str]]:
-        if blob == NULL_SHA or blob.startswith("submodule:"):
-            return set()
-        if blob in by_blob:
-            return {(f.rule_id, f.secret) for f in by_blob[blob]}
-        if blob in self._first_path:
-            return set()  # scanned in this run: nothing in it
-        if blob not in extra:  # introduced before the selection: scan it now to compare
-            notes = Notes()
-            extra[blob] = []
-            for _sha, data in read_blobs(self.repo.git_dir, [blob]):
-                extra[blob] = scan_blob(self._parent_engine(), data, path, notes, self.max_file_size,
-                                        self.scan_binaries)
-        return {(f.rule_id, f.secret) for f in extra[blob]}
+    def _held_by(self, finding: Finding, blobs: list[str]) -> bool:
+        secret = finding.secret.encode("utf-8", "surrogatepass")
+        missing = [b for b in blobs if b not in self._contents]
+        for sha, data in read_blobs(self.repo.git_dir, missing):
+            self._contents[sha] = data
+        return any(secret in self._contents.get(b, b"") for b in blobs)
 
     def _commit_info(self, sha: str) -> tuple[CommitInfo, int]:
         """The commit's metadata and its commit time (what "earliest" means), cached."""
@@ -266,6 +272,11 @@ class HistoryScan:
     def _fill_messages(self, findings: list[Finding]) -> list[Finding]:
         return [dataclasses.replace(f, commit=self._commit_info(f.commit.sha)[0]) if f.commit else f
                 for f in findings]
+
+
+def _run_task(engine: Engine, task: ChangeBatch | MessageScan) -> ChangeResult | TaskResult:
+    """The worker entry point (module level, so it pickles by reference)."""
+    return task.run(engine)
 
 
 class Metadata:

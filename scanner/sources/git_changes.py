@@ -1,0 +1,163 @@
+"""Scanning what each change adds to a file: the new version, trimmed to the lines that differ from the
+old one (worker side).
+
+A change replaces blob ``old`` with blob ``new`` at a path. Both are read once per path lineage
+(versions in commit order, so each version serves as "new" and then as "old"), the common prefix and
+suffix are cut off at line boundaries, and only the middle is scanned: on ipython that is 378 MB
+instead of 1.29 GB of whole versions. A finding whose secret also occurs in the old version is not
+something this change introduced, so it is dropped here.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..engine import Engine
+from ..model import Chunk, Finding
+from . import Notes
+from .git_blobs import read_blobs
+from .text import is_binary, to_utf8
+
+NULL_SHA = "0" * 40
+_STEP = 1 << 12
+
+PairKey = tuple[str, str, str]  # (path, new blob, old blob or NULL_SHA)
+
+
+@dataclass
+class ChangeResult:
+    """Findings per (path, new, old) change, and counts for progress."""
+
+    by_change: dict[PairKey, list[Finding]] = field(default_factory=dict)
+    notes: Notes = field(default_factory=Notes)
+    blobs: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """Changes grouped by path, each path's in commit order (oldest first)."""
+
+    git_dir: str
+    paths: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (path, ((new, old), ...))
+    max_file_size: int | None = None
+    scan_binaries: bool = False
+
+    def run(self, engine: Engine) -> ChangeResult:
+        result = ChangeResult()
+        uses: Counter[str] = Counter()
+        order: dict[str, None] = {}
+        for _path, pairs in self.paths:
+            for new, old in pairs:
+                for sha in (old, new):
+                    if sha != NULL_SHA:
+                        uses[sha] += 1
+                        order.setdefault(sha, None)
+        stream = read_blobs(self.git_dir, list(order))
+        loaded: dict[str, bytes] = {}
+
+        def get(sha: str) -> bytes | None:
+            while sha not in loaded:
+                try:
+                    got, data = next(stream)
+                except StopIteration:
+                    return None  # missing from a partial clone
+                loaded[got] = data
+                result.blobs += 1
+                result.bytes += len(data)
+            return loaded[sha]
+
+        try:
+            for path, pairs in self.paths:
+                for new, old in pairs:
+                    new_data = get(new)
+                    old_data = get(old) if old != NULL_SHA else b""
+                    if new_data is not None and not engine.path_allowed(path):
+                        found = scan_change(engine, new_data, old_data or b"", path, result.notes,
+                                            self.max_file_size, self.scan_binaries)
+                        if found:
+                            result.by_change[(path, new, old)] = found
+                    for sha in (new, old):
+                        if sha != NULL_SHA:
+                            uses[sha] -= 1
+                            if uses[sha] == 0:
+                                loaded.pop(sha, None)  # keep only versions still needed: memory stays flat
+            for _rest in stream:  # read to the end, so this process's cat-file stays usable for the next batch
+                pass
+        finally:
+            stream.close()
+        return result
+
+
+def scan_change(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes, max_file_size: int | None,
+                scan_binaries: bool) -> list[Finding]:
+    """Findings in the lines of ``new`` that differ from ``old``, with line numbers in ``new``."""
+    if max_file_size is not None and len(new) > max_file_size:
+        notes.skipped.append((path, f"a version larger than --max-file-size ({len(new)} bytes)"))
+        return []
+    if is_binary(new):
+        if not scan_binaries:
+            return []
+        from .binary import printable_strings
+
+        found = engine.scan(Chunk(data=printable_strings(new), path=path, kind="binary-strings")).findings
+        return [f for f in found if f.secret.encode("utf-8", "surrogatepass") not in old]
+    start, end = changed_lines(new, old) if old and not is_binary(old) else (0, len(new))
+    if start >= end:
+        return []
+    window = new[start:end]
+    # Plain ASCII needs no decoding check: the common case, and the one that costs most to re-check.
+    data = window if window.isascii() else to_utf8(window)
+    notes.files_scanned += 1
+    notes.bytes_scanned += len(window)
+    chunk = Chunk(data=data, path=path, line_offset=new.count(b"\n", 0, start))
+    found = engine.scan(chunk).findings
+    if not old:
+        return found
+    return [f for f in found if f.secret.encode("utf-8", "surrogatepass") not in old]
+
+
+def changed_lines(new: bytes, old: bytes) -> tuple[int, int]:
+    """[start, end) of the whole lines of ``new`` between its common prefix and suffix with ``old``."""
+    pre = _common_prefix(new, old)
+    if pre == len(new) == len(old):
+        return 0, 0
+    suf = _common_suffix(new, old, min(len(new), len(old)) - pre)
+    start = new.rfind(b"\n", 0, pre) + 1
+    end_raw = len(new) - suf  # just past the last byte that differs
+    if end_raw <= pre:  # old had more: only a deletion, unless it joined two lines into a new one
+        if pre == start:
+            return 0, 0
+        end_raw = pre + 1
+    nl = new.find(b"\n", end_raw - 1)
+    return start, len(new) if nl < 0 else nl + 1
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i + _STEP <= n and a[i : i + _STEP] == b[i : i + _STEP]:  # memcmp a page at a time
+        i += _STEP
+    lo, hi = i, min(i + _STEP, n)
+    while lo < hi:  # then bisect inside the first page that differs
+        mid = (lo + hi + 1) // 2
+        if a[i:mid] == b[i:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    la, lb = len(a), len(b)
+    i = 0
+    while i + _STEP <= limit and a[la - i - _STEP : la - i] == b[lb - i - _STEP : lb - i]:
+        i += _STEP
+    lo, hi = i, min(i + _STEP, limit)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid : la - i] == b[lb - mid : lb - i]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
