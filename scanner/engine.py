@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from . import filters
+from . import decoding, filters
 from .confidence import grade
 from .markers import CompiledMarkers, MarkerSet
 from .model import Allowlist, Chunk, Companion, Confidence, Finding, RegexTarget, Rule
@@ -121,6 +121,7 @@ class Engine:
         self._rule_allow = [[_CompiledAllowlist(a) for a in r.allowlists] for r in self.rules]
         self._global_allow = [_CompiledAllowlist(a) for a in spec.allowlists]
         self._multiline = [r.multiline for r in self.rules]
+        self._generic = [filters.GENERIC_TAG in r.tags for r in self.rules]
         self._companions = {r.id: r.companions for r in self.rules if r.companions}
         self._markers = CompiledMarkers(spec.markers) if spec.markers is not None else None
 
@@ -190,14 +191,26 @@ class Engine:
 
     # -- scanning ----------------------------------------------------------------------------------
     def scan(self, chunk: Chunk) -> ChunkResult:
+        result = self._scan_text(chunk)
+        if self.spec.decode_depth and chunk.data:
+            depth = self.spec.decode_depth
+            decoded = decoding.scan_decoded(chunk, lambda c: self._scan_text(c).findings, depth, result.findings)
+            result.findings.extend(decoded)
+        return result
+
+    def _scan_text(self, chunk: Chunk) -> ChunkResult:
         result = ChunkResult()
         data = chunk.data
         if not data:
             return result
         lines = _Lines(data)
+        # Strings pulled out of a binary have no syntax around them: only provider rules apply.
+        text_only = self._generic if chunk.kind == "binary-strings" else None
         for index, wins in sorted(self.candidates(data).items()):
             rule_path = self._rule_paths[index]
             if rule_path is not None and not rule_path.search(chunk.path):
+                continue
+            if text_only is not None and text_only[index]:
                 continue
             try:
                 self._confirm(chunk, index, wins, lines, result.findings)

@@ -22,6 +22,8 @@ from ..report import RunInfo
 from . import project as project_mod
 from .verifying import check_verify_usage, failing, verify_options, verify_step
 
+DEFAULT_DECODE_DEPTH = 2
+_DECODE_DEPTH = "leakscan.decode_depth"
 FORMATS = ("console", "json", "jsonl", "sarif")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
 
@@ -102,10 +104,20 @@ def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Worker processes (default: one per core)."),
         click.option("--max-file-size", type=SizeType(), default="50MB", show_default=True,
                      help="Skip files larger than this (bytes, or with a KB, MB or GB suffix)."),
+        click.option("--decode-depth", type=click.IntRange(0, 8), default=None,
+                     help=f"Decode base64, hex and percent-encoded strings and scan what they hold, this many "
+                          f"levels deep (default {DEFAULT_DECODE_DEPTH}; 0 turns decoding off)."),
     ]
     for option in reversed(options):
         f = option(f)
-    return project_mod.project_options(f)
+    inner = f
+
+    @functools.wraps(inner)
+    def wrapper(*args: Any, decode_depth: int | None, **kwargs: Any) -> Any:
+        click.get_current_context().meta[_DECODE_DEPTH] = decode_depth  # read by load_spec
+        return inner(*args, **kwargs)
+
+    return project_mod.project_options(wrapper)
 
 
 def filter_findings(findings: Sequence[Finding], out: OutputOptions) -> list[Finding]:
@@ -179,7 +191,13 @@ def exit_status(findings: Sequence[Finding], out: OutputOptions) -> int:
 
 def load_spec(root: str, **options: Any) -> EngineSpec:
     """The rule set for a scan rooted at ``root``: built-in rules with the project's config applied."""
-    return project_mod.spec_for(project_mod.current_project(root), **options)
+    project = project_mod.current_project(root)
+    ctx = click.get_current_context(silent=True)
+    depth = ctx.meta.get(_DECODE_DEPTH) if ctx is not None else None
+    if depth is None:  # the command line wins over the config file, which wins over the default
+        depth = project.config.options.decode_depth
+    options.setdefault("decode_depth", DEFAULT_DECODE_DEPTH if depth is None else depth)
+    return project_mod.spec_for(project, **options)
 
 
 def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunInfo,

@@ -1,0 +1,157 @@
+"""Secrets inside base64, hex and percent-encoded strings: decode candidates and scan what they hold.
+
+A Kubernetes Secret's ``data:`` values are the canonical case. Each candidate is decoded and, when the
+result is printable text, scanned in place: the encoded span in its line is replaced by the decoded
+text, so a key name next to it (``password: <base64>``) still gives the generic rules their context.
+Findings point at the encoded span in the original text and carry ``decoded`` (e.g. "base64", or
+"base64>hex" when nested). The cost is bounded: only strings of plausible length and alphabet are
+decoded, and the decoded bytes and candidates per chunk are capped.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from urllib.parse import unquote_to_bytes
+
+from .model import Chunk, Finding
+
+MAX_CANDIDATES = 256  # per chunk and level
+MAX_DECODED_BYTES = 256 * 1024  # per chunk and level
+MAX_CANDIDATE_LENGTH = 64 * 1024
+
+# Base64 (standard and URL-safe) of at least 12 bytes, hex of at least 16 bytes, or a run with at
+# least three percent escapes. The base64 branch comes first; hex-only runs are told apart later.
+_CANDIDATE = re.compile(
+    rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])"
+    rb"|(?:[A-Za-z0-9._~+/:@=&-]*%[0-9A-Fa-f]{2}){3,}[A-Za-z0-9._~+/:@=&-]*"
+)
+_HEX = re.compile(rb"[0-9a-fA-F]+")
+_UPPER = re.compile(rb"[A-Z]")
+_LOWER = re.compile(rb"[a-z]")
+_DIGIT = re.compile(rb"[0-9]")
+
+Scanner = Callable[[Chunk], list[Finding]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """An encoded span [start, end) of a chunk and the text it decodes to."""
+
+    start: int
+    end: int
+    encoding: str
+    text: bytes
+
+
+def candidates(data: bytes) -> Iterator[Candidate]:
+    """Encoded spans of ``data`` that decode to printable text, within the per-chunk budget."""
+    budget = MAX_DECODED_BYTES
+    seen = 0
+    for m in _CANDIDATE.finditer(data):
+        raw = m.group()
+        if len(raw) > MAX_CANDIDATE_LENGTH:
+            continue
+        decoded = _decode(raw)
+        if decoded is None:
+            continue
+        encoding, text = decoded
+        seen += 1
+        budget -= len(text)
+        if seen > MAX_CANDIDATES or budget < 0:
+            return
+        yield Candidate(m.start(), m.end(), encoding, text)
+
+
+def _decode(raw: bytes) -> tuple[str, bytes] | None:
+    if b"%" in raw:
+        if b"://" in raw:
+            return None  # an already readable URI: the URI rules read its escapes themselves
+        return _printable("percent", unquote_to_bytes(raw))
+    if len(raw) >= 32 and len(raw) % 2 == 0 and _HEX.fullmatch(raw):
+        try:
+            return _printable("hex", binascii.unhexlify(raw))
+        except binascii.Error:
+            return None
+    # Base64 of text mixes upper case, lower case and digits; identifiers and words rarely do.
+    if not (_UPPER.search(raw) and _LOWER.search(raw) and _DIGIT.search(raw)):
+        return None
+    body = raw.rstrip(b"=")
+    if len(body) % 4 == 1:
+        return None
+    padded = body + b"=" * (-len(body) % 4)
+    try:
+        if b"-" in body or b"_" in body:
+            text = base64.urlsafe_b64decode(padded)
+        else:
+            text = base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _printable("base64", text)
+
+
+def _printable(encoding: str, text: bytes) -> tuple[str, bytes] | None:
+    """Accept only decoded bytes that are UTF-8 text: binary (hashes, images, keys) is no use here."""
+    if len(text) < 6:
+        return None
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in decoded)
+    if printable < len(decoded) * 0.95:
+        return None
+    return encoding, text
+
+
+def scan_decoded(chunk: Chunk, scan: Scanner, depth: int, direct: list[Finding]) -> list[Finding]:
+    """Findings inside the encoded strings of ``chunk``, down to ``depth`` levels of nesting.
+
+    ``scan`` scans a chunk without decoding; ``direct`` are the findings already made on the chunk
+    itself. A decoded finding replaces a direct one that starts where the encoded span starts.
+    """
+    found: list[Finding] = []
+    data = chunk.data
+    for cand in candidates(data):
+        line_start = data.rfind(b"\n", 0, cand.start) + 1
+        line_end = data.find(b"\n", cand.end)
+        line_end = len(data) if line_end < 0 else line_end
+        if b"\n" in cand.text:
+            text, offset = cand.text, 0
+        else:  # keep the line around it, quoted: the key name is the generic rules' context
+            prefix = data[line_start : cand.start] + b'"'
+            text, offset = prefix + cand.text + b'"' + data[cand.end : line_end], len(prefix)
+        inner = Chunk(data=text, path=chunk.path, commit=chunk.commit, kind=chunk.kind)
+        hits = [f for f in scan(inner) if _within(f, text, offset, len(cand.text))]
+        if depth > 1:
+            hits += scan_decoded(inner, scan, depth - 1, hits)
+        found.extend(_relocate(f, chunk, cand, line_start) for f in hits)
+    if found:  # the decoded finding says more than a match on the encoded text at the same place
+        spans = {(f.line, f.column) for f in found}
+        direct[:] = [f for f in direct if (f.line, f.column) not in spans]
+    return found
+
+
+def _within(f: Finding, text: bytes, offset: int, length: int) -> bool:
+    """Whether a finding on a one-line decoded text lies inside the decoded part (not its context)."""
+    if offset == 0 and length == len(text):
+        return True
+    start = len(text[:offset].decode("utf-8", "replace"))
+    end = start + len(text[offset : offset + length].decode("utf-8", "replace"))
+    return f.line == 1 and f.column - 1 < end and f.end_column - 1 > start
+
+
+def _relocate(f: Finding, chunk: Chunk, cand: Candidate, line_start: int) -> Finding:
+    """Point a finding made on decoded text at the encoded span of the original chunk."""
+    data = chunk.data
+    line_index = data.count(b"\n", 0, cand.start)
+    column = len(data[line_start : cand.start].decode("utf-8", "replace")) + 1
+    end_column = column + len(data[cand.start : cand.end].decode("utf-8", "replace"))
+    if chunk.line_numbers is not None and line_index < len(chunk.line_numbers):
+        line = chunk.line_numbers[line_index]
+    else:
+        line = line_index + 1 + chunk.line_offset
+    chain = cand.encoding + (">" + f.decoded if f.decoded else "")
+    return dataclasses.replace(f, line=line, column=column, end_line=line, end_column=end_column, decoded=chain)

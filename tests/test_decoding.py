@@ -1,0 +1,86 @@
+"""Secrets inside base64, hex and percent-encoded strings are found, located at the encoded span."""
+from __future__ import annotations
+
+import base64
+import dataclasses
+
+import pytest
+
+from scanner import decoding
+from scanner.engine import Engine
+from scanner.model import Chunk
+from scanner.ruleset import build_spec
+
+PEM = (
+    "-----BEGIN RSA PRIVATE KEY-----\n"
+    "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi6Z0hJ2Wb7fPr3bTnG8sK1uL4a\n"
+    "q0a8W2Yx3Jt6mV9nR5bK2cL7dF4gH1jS8eP0oU3iA6zQ9wX2vB5nM7kL4jH1gF3d\n"
+    "-----END RSA PRIVATE KEY-----\n"
+)
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture(scope="module")
+def decoding_engine(rules) -> Engine:  # type: ignore[no-untyped-def]
+    return Engine(build_spec(rules, decode_depth=2))
+
+
+@pytest.fixture(scope="module")
+def plain_engine(decoding_engine) -> Engine:  # type: ignore[no-untyped-def]
+    return Engine(dataclasses.replace(decoding_engine.spec, decode_depth=0))
+
+
+CASES = [
+    pytest.param(f"kind: Secret\ndata:\n  db_password: {_b64('Hunter2S3cret!')}\n", "generic-password",
+                 "Hunter2S3cret!", "base64", id="k8s-secret-data"),
+    pytest.param(f"PRIVATE_KEY_B64={_b64(PEM)}\n", "private-key", PEM.rstrip("\n"), "base64", id="base64-pem"),
+    pytest.param("DSN=" + "postgres://app:Xq7pTz2LwR9k@db.internal:5432/app".encode().hex() + "\n", "uri-credentials",
+                 "Xq7pTz2LwR9k", "hex", id="hex-uri"),
+    pytest.param("url=postgres%3A%2F%2Fapp%3AXq7pTz2LwR9k%40db.internal%3A5432%2Fapp\n", "uri-credentials",
+                 "Xq7pTz2LwR9k", "percent", id="percent-uri"),
+    pytest.param(f"blob: {_b64('token=' + _b64('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'))}\n", "github-pat",
+                 "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", "base64>base64", id="nested-base64"),
+]
+
+
+@pytest.mark.parametrize(("text", "rule_id", "secret", "chain"), CASES)
+def test_encoded_secret_is_found_at_the_encoded_span(decoding_engine, text, rule_id, secret, chain) -> None:  # type: ignore[no-untyped-def]
+    findings = decoding_engine.scan(Chunk(data=text.encode(), path="x.yaml")).findings
+    hits = [f for f in findings if f.rule_id == rule_id]
+    assert [(f.secret, f.decoded) for f in hits] == [(secret, chain)]
+    (f,) = hits
+    line = text.splitlines()[f.line - 1]
+    encoded = line[f.column - 1 : f.end_column - 1]
+    assert len(encoded) > len(secret)  # points at the encoded text, not at a decoded copy
+
+
+@pytest.mark.parametrize(("text", "rule_id", "secret", "chain"), CASES)
+def test_decode_depth_zero_turns_decoding_off(plain_engine, text, rule_id, secret, chain) -> None:  # type: ignore[no-untyped-def]
+    findings = plain_engine.scan(Chunk(data=text.encode(), path="x.yaml")).findings
+    assert not [f for f in findings if f.decoded]
+
+
+def test_nesting_stops_at_the_configured_depth(decoding_engine) -> None:  # type: ignore[no-untyped-def]
+    text = f"blob: {_b64('token=' + _b64('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'))}\n".encode()
+    spec = dataclasses.replace(decoding_engine.spec, decode_depth=1)
+    shallow = Engine(spec).scan(Chunk(data=text, path="x")).findings
+    assert not [f for f in shallow if f.rule_id == "github-pat"]
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param("sha512-" + base64.b64encode(bytes(range(64))).decode(), id="lockfile-integrity"),
+    pytest.param("4f9c0b2e7d1a4c3b9e8f5a6b7c8d9e0f4f9c0b2e", id="git-sha"),
+    pytest.param("getElementByIdFromCacheOrCreate", id="identifier"),
+    pytest.param(base64.b64encode(bytes(range(200, 248))).decode(), id="binary-payload"),
+])
+def test_non_text_payloads_are_not_decoded(value: str) -> None:
+    assert list(decoding.candidates(f"x = {value}\n".encode())) == []
+
+
+def test_decoding_work_is_capped_per_chunk() -> None:
+    blob = "\n".join(f"k{i} = {_b64(f'value number {i:06d} padding')}" for i in range(5000)).encode()
+    found = list(decoding.candidates(blob))
+    assert 0 < len(found) <= decoding.MAX_CANDIDATES

@@ -1,0 +1,138 @@
+"""Precision: placeholders, references and non-secrets are dropped; confidence is graded; generic
+rules stay out of binaries; a specific rule's finding wins over a generic one on the same secret."""
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import Engine
+from scanner.model import Chunk, Confidence
+
+
+def _found(engine: Engine, text: str, path: str = "app/config.py", kind: str = "file") -> list[tuple[str, str]]:
+    chunk = Chunk(data=text.encode(), path=path, kind=kind)
+    return [(f.rule_id, f.secret) for f in engine.scan(chunk).findings]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param('api_key = "YOUR_API_KEY_HERE"', id="your-api-key"),
+    pytest.param('password = "<password>"', id="angle-brackets"),
+    pytest.param('token = "xxxxxxxxxxxxxxxxxxxx"', id="xxxx"),
+    pytest.param('password: "********"', id="stars"),
+    pytest.param('DB_PASSWORD=changeme', id="changeme"),
+    pytest.param('secret_key = "example-secret-key-value"', id="example"),
+    pytest.param('api_token = "dummy_token_for_tests_0001"', id="dummy"),
+    pytest.param('api_key = "1234567890abcdef1234567890abcdef"', id="sequential"),
+    pytest.param('client_secret = "abcabcabcabcabcabcabc"', id="repeated"),
+    pytest.param('aws_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', id="aws-published-example"),
+    pytest.param('jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"', id="jwt-io-sample"),
+    pytest.param('stripe.api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"', id="stripe-documented-key"),
+])
+def test_placeholders_and_published_examples_are_not_reported(engine: Engine, text: str) -> None:
+    assert _found(engine, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param('password = os.environ["DB_PASSWORD"]', id="python-environ"),
+    pytest.param('password = os.getenv("DB_PASSWORD")', id="python-getenv"),
+    pytest.param("const token = process.env.API_TOKEN;", id="node-process-env"),
+    pytest.param("api_key = ENV['API_KEY']", id="ruby-env"),
+    pytest.param('String pw = System.getenv("DB_PASSWORD");', id="java-getenv"),
+    pytest.param("DB_PASSWORD=$DB_PASSWORD_FROM_VAULT", id="shell-var"),
+    pytest.param('password: "${DB_PASSWORD}"', id="dollar-brace"),
+    pytest.param('api_key: "{{ .Values.apiKey }}"', id="template"),
+    pytest.param("client_secret: vault:secret/data/app#client_secret", id="vault-ref"),
+    pytest.param("db_password: ssm:/prod/db/password", id="ssm-ref"),
+    pytest.param('secret_token: "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf"', id="secretsmanager-arn"),
+    pytest.param("password: ENC[AES256_GCM,data:W3PiZ6lD6bpfAdI=,iv:2qF98ZkchgfWF4tZ,tag:x==,type:str]", id="sops"),
+    pytest.param('password = "%(db_password)s"', id="python-format"),
+])
+def test_references_are_not_values(engine: Engine, text: str) -> None:
+    assert _found(engine, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param('integrity_token = "sha512-9f2c7e1a0b4d8e6f3a5c7d9e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c"', id="sri"),
+    pytest.param('image_token: "sha256:4f9c0b2e7d1a4c3b9e8f5a6b7c8d9e0f4f9c0b2e7d1a4c3b9e8f5a6b7c8d9e0f"', id="image-digest"),
+    pytest.param('kms_key_id = "555ea4a3-d53a-4412-9c66-3a7cb667b0d6"', id="uuid-identifier"),
+    pytest.param('secret_name = "prod/payments/stripe-api-key"', id="secret-name"),
+    pytest.param('token_url = "https://auth.example.net/oauth/token"', id="url"),
+    pytest.param('private_key_path = "/etc/ssl/private/server.key"', id="path"),
+    pytest.param('api_key_file = "credentials.json"', id="file-name"),
+    pytest.param('publicToken = "9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"', id="public"),
+    pytest.param("secret_length = X25519.secret_length", id="code"),
+    pytest.param('password_hash = "5f4dcc3b5aa765d61d8327deb882cf99"', id="hash-key"),
+    pytest.param('icon_token = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB"', id="data-uri"),
+    pytest.param('password_label = "Enter your password below"', id="prose"),
+])
+def test_values_that_are_not_secrets_are_not_reported(engine: Engine, text: str) -> None:
+    assert _found(engine, text) == []
+
+
+@pytest.mark.parametrize(("text", "rule_id", "secret"), [
+    pytest.param('db_password = "Tr0ub4dor&3x"', "generic-password", "Tr0ub4dor&3x", id="password"),
+    pytest.param("SECRET_KEY=q8Vt2LmX9wKz4RbN7pYc", "generic-secret-unquoted", "q8Vt2LmX9wKz4RbN7pYc", id="env"),
+    pytest.param('"client_secret": "6da89121079f83b2eb6acccf8219ea98"', "generic-secret", "6da89121079f83b2eb6acccf8219ea98",
+                 id="json-hex-secret"),
+    pytest.param('heroku_api_key = "0c5a3f2e-7b1d-4e9a-8c6f-2d4b1a9e7f30"', "generic-secret",
+                 "0c5a3f2e-7b1d-4e9a-8c6f-2d4b1a9e7f30", id="uuid-shaped-key"),
+])
+def test_real_looking_generic_secrets_are_reported(engine: Engine, text: str, rule_id: str, secret: str) -> None:
+    assert _found(engine, text) == [(rule_id, secret)]
+
+
+def test_generic_rules_do_not_run_on_strings_from_binaries(engine: Engine) -> None:
+    text = 'db_password = "Tr0ub4dor&3x"\ngh = 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\n'
+    as_text = {rule for rule, _ in _found(engine, text)}
+    as_binary = {rule for rule, _ in _found(engine, text, kind="binary-strings")}
+    assert as_text == {"generic-password", "github-pat"}
+    assert as_binary == {"github-pat"}
+
+
+def test_specific_rule_wins_over_generic_on_the_same_secret(engine: Engine) -> None:
+    assert _found(engine, "GITHUB_TOKEN=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") == [
+        ("github-pat", "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")]
+
+
+@pytest.mark.parametrize(("text", "path", "confidence"), [
+    pytest.param('client_secret = "q8Vt2#LmX9wKz4RbN7pYc!e5"', "app/settings.py", Confidence.MEDIUM, id="random-value"),
+    pytest.param('password = "kitten1"', "app/settings.py", Confidence.LOW, id="short-low-entropy"),
+    pytest.param('client_secret = "q8Vt2#LmX9wKz4RbN7pYc!e5"', "tests/test_settings.py", Confidence.LOW, id="test-path"),
+    pytest.param("k = 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", "app/settings.py", Confidence.HIGH, id="valid-checksum"),
+    pytest.param("k = ghp_U8JZpDE0iGXlD6gNCFbaEPFjbD0kH814Un4J", "app/settings.py", Confidence.LOW, id="bad-checksum"),
+])
+def test_confidence_is_graded(engine: Engine, text: str, path: str, confidence: Confidence) -> None:
+    (finding,) = engine.scan(Chunk(data=text.encode(), path=path)).findings
+    assert finding.confidence is confidence
+
+
+def test_encrypted_private_key_is_reported_with_lower_severity(engine: Engine) -> None:
+    text = ("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQIq3Bv7zXe2LkCAggA\n"
+            "-----END ENCRYPTED PRIVATE KEY-----\n")
+    (finding,) = engine.scan(Chunk(data=text.encode(), path="k.pem")).findings
+    assert finding.rule_id == "private-key-encrypted"
+    assert finding.severity.rank < engine.rules[[r.id for r in engine.rules].index("private-key")].severity.rank
+
+
+def _scan_json(root: Path, *args: str) -> list[dict[str, object]]:
+    out = root / "out.json"
+    done = subprocess.run([sys.executable, "-m", "scanner", "scan", str(root / "src"), "--format", "json", "--output",
+                           str(out), "-q", *args], capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def test_decode_depth_option_controls_decoding(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    encoded = base64.b64encode(b"Hunter2S3cret!").decode()
+    (src / "secret.yaml").write_text(f"apiVersion: v1\nkind: Secret\ndata:\n  db_password: {encoded}\n")
+    default = _scan_json(tmp_path)
+    off = _scan_json(tmp_path, "--decode-depth", "0")
+    assert [(r["rule_id"], r["decoded"], r["line"]) for r in default] == [("generic-password", "base64", 4)]
+    assert all(r["decoded"] is None for r in off)
