@@ -73,12 +73,17 @@ def _rule_flags(rule: Rule) -> int:
 _LITERAL_PREFIX = re.compile(r"^(?:\\b|\(\?:|\()*[A-Za-z0-9_\-.:/@=]{3,}(?![*+?{])")
 
 
-def build_database(rules: Sequence[Rule], *, measure: bool = True) -> Database | None:
+def build_database(
+    rules: Sequence[Rule], *, measure: bool = True, verdicts: dict[str, bool] | None = None
+) -> Database | None:
     """Compile every rule and keyword into one block-mode database (cached on disk by the caller).
 
     Patterns with no literal prefix are first compiled alone and their scan cost on a sample is
     compared with a plain literal's: outliers are left to the keyword-gated path. A pattern Hyperscan
-    rejects is retried in prefilter mode, else left to the keyword-gated path too.
+    rejects is retried in prefilter mode, else left to the keyword-gated path too. ``verdicts`` maps a
+    pattern to whether it was found expensive before; it is read and extended, so a rule set that adds
+    one custom rule measures only that rule. Timing only decides *where* a rule is confirmed, never
+    whether it is: results are the same either way (the windowed-equals-whole tests cover both paths).
     """
     if hyperscan is None:
         return None
@@ -89,14 +94,20 @@ def build_database(rules: Sequence[Rule], *, measure: bool = True) -> Database |
     ]
     entries = [(i, r.regex.encode("utf-8"), _rule_flags(r)) for i, r in enumerate(rules)]
     expensive: set[int] = set()
+    known = verdicts if verdicts is not None else {}
     if measure:
         sample = _sample_text()
-        floor = _scan_cost(_compile([(0, b"\\x00zq\\x00", 0)]), sample)
+        floor: float | None = None
         for index, rule in enumerate(rules):
-            if rule.keywords and not _LITERAL_PREFIX.match(rule.regex):
+            if not rule.keywords or _LITERAL_PREFIX.match(rule.regex):
+                continue
+            if rule.regex not in known:
+                if floor is None:
+                    floor = _scan_cost(_compile([(0, b"\\x00zq\\x00", 0)]), sample)
                 single = _compile([entries[index]])
-                if single is not None and _scan_cost(single, sample) > EXPENSIVE_FACTOR * floor:
-                    expensive.add(index)
+                known[rule.regex] = single is not None and _scan_cost(single, sample) > EXPENSIVE_FACTOR * floor
+            if known[rule.regex]:
+                expensive.add(index)
     accepted = [e for e in entries if e[0] not in expensive]
     unsupported: list[int] = []
     db = _compile(accepted + kw_entries)
@@ -158,15 +169,6 @@ def _scan_cost(db, sample: bytes) -> float:  # type: ignore[no-untyped-def]
         db.scan(sample, match_event_handler=lambda *_a: None, scratch=scratch)
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-def _expensive(costs: dict[int, float], floor: float) -> set[int]:
-    """Rules whose pattern costs many times a plain literal's scan (measured in the same moment).
-
-    Timing only decides *where* a rule is confirmed, never whether it is: results are the same either
-    way (the windowed-equals-whole test covers both paths).
-    """
-    return {i for i, cost in costs.items() if cost > EXPENSIVE_FACTOR * floor}
 
 
 def _compile(entries: Sequence[tuple[int, bytes, int]]):  # type: ignore[no-untyped-def]

@@ -312,6 +312,9 @@ def _enum(kind: Any, entry: Mapping[str, Any], key: str, where: str, default: An
 # -- the compiled spec ----------------------------------------------------------------------------
 
 
+_COSTS_KEY = f"hs-costs-{__version__}.pickle"  # pattern -> too costly for the database (measured once)
+
+
 def database_for(rules: Sequence[Rule]) -> Database | None:
     """The Hyperscan database for these rules, from the on-disk cache when the rules are unchanged."""
     if not HAVE_HYPERSCAN:
@@ -322,7 +325,12 @@ def database_for(rules: Sequence[Rule]) -> Database | None:
     if isinstance(cached, Database):
         return cached
     # The cost probe takes a few seconds; only worth it when the result is kept for later runs.
-    db = build_database(rules, measure=cache_dir() is not None)
+    verdicts = _cache_read(_COSTS_KEY)
+    verdicts = verdicts if isinstance(verdicts, dict) else {}
+    known = len(verdicts)
+    db = build_database(rules, measure=cache_dir() is not None, verdicts=verdicts)
+    if len(verdicts) != known:
+        _cache_write(_COSTS_KEY, verdicts)
     if db is not None:
         _cache_write(key, db)
     return db
