@@ -286,7 +286,7 @@ def _options(doc: Mapping[str, Any], v: _Validator) -> ScanOptions:
         max_file_size=size,
         scan_binaries=scan_binaries,
         decode_depth=v.integer(section, p, "decode_depth", 0, 8),
-        jobs=v.integer(section, p, "jobs", 0, 1024),
+        jobs=v.integer(section, p, "jobs", 0, 256),
     )
 
 

@@ -251,3 +251,13 @@ def test_readme_config_example_is_valid(tmp_path: Path, capsys) -> None:  # type
     assert run.code == 0, run.err
     doc = yaml.safe_load(run.out)
     assert doc["rules"]["custom"] == ["acme-token"] and doc["options"]["max_file_size"] == 10 << 20
+
+
+def test_no_project_config_ignores_the_scanned_trees_suppressions(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from scanner.model import value_fingerprint
+
+    root = _tree(tmp_path, "allowlist:\n  paths: ['**']\n", {
+        "a.py": f"k = '{AWS}'\n", ".leakscanignore": value_fingerprint("github-pat", GHP) + "\n",
+        "b.py": f"g = '{GHP}'\n"})
+    assert _rows(capsys, root) == []
+    assert _ids(_rows(capsys, root, "--no-project-config")) == [("a.py", "aws-access-key-id"), ("b.py", "github-pat")]

@@ -56,3 +56,12 @@ def test_staged_honours_config_ignore_file_and_markers(make_repo: MakeRepo, caps
     assert leakscan(capsys, "staged", str(repo)).code == 0
     run = leakscan(capsys, "staged", str(repo), "--no-inline-markers")
     assert [(f["path"], f["line"]) for f in run.findings] == [("a.py", 4)]
+
+
+def test_history_skips_allowlisted_commits(make_repo: MakeRepo, capsys) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo()
+    first = commit(repo, "vendored fixture", {"fixture.py": f"k = '{AWS}'\n"})
+    later = commit(repo, "real leak", {"app.py": f"n = '{NEW}'\n"})
+    (repo / "cfg.yaml").write_text(f"allowlist:\n  commits: ['{first[:10]}']\n")
+    run = leakscan(capsys, "history", str(repo), "--config", str(repo / "cfg.yaml"))
+    assert [(f["path"], f["commit"]) for f in run.findings] == [("app.py", later)]

@@ -33,6 +33,7 @@ class ProjectOptions:
     baseline_file: str | None = None
     inline_markers: bool = True
     report_unused_ignores: bool = False
+    project_files: bool = True  # False: ignore the scanned tree's .leakscan.yaml and .leakscanignore
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,11 @@ class Suppressed:
 
 def load_project(root: str, options: ProjectOptions = ProjectOptions()) -> Project:
     builtin = default_rules()
-    path = options.config_file or find_config(root)
+    path = options.config_file or (find_config(root) if options.project_files else None)
     if options.config_file and not os.path.isfile(options.config_file):
         raise ConfigError(f"{options.config_file}: config file not found")
     config = load_config(path, builtin) if path else Config()
-    ignore_path = find_project_file(root, (ignorefile.IGNORE_NAME,))
+    ignore_path = find_project_file(root, (ignorefile.IGNORE_NAME,)) if options.project_files else None
     ignores = ignorefile.load_ignore(ignore_path) if ignore_path else None
     base = baseline_mod.load(options.baseline_file) if options.baseline_file else None
     return Project(root=root, config=config, options=options, ignores=ignores, baseline=base)
@@ -99,8 +100,8 @@ def spec_for(project: Project, **options: Any) -> EngineSpec:
 
 
 def project_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds --config, --baseline, --no-inline-markers and --report-unused-ignores; loads the project
-    before the command runs and fills scan options the user did not give from its config."""
+    """Adds --config, --baseline, --no-inline-markers, --no-project-config and --report-unused-ignores;
+    loads the project before the command runs and fills scan options the user did not give from its config."""
     options = [
         click.option("--config", "config_file", type=click.Path(dir_okay=False),
                      help="Configuration file (default: .leakscan.yaml in the scanned directory or repository; "
@@ -109,6 +110,9 @@ def project_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Report only findings that are not in this baseline (see `leakscan baseline`)."),
         click.option("--no-inline-markers", is_flag=True,
                      help="Ignore inline allow comments (leakscan:allow, gitleaks:allow, ...), for audits."),
+        click.option("--no-project-config", is_flag=True,
+                     help="Ignore the scanned tree's .leakscan.yaml and .leakscanignore, for audits of "
+                          "repositories you do not trust (--config still applies)."),
         click.option("--report-unused-ignores", is_flag=True,
                      help="List .leakscanignore entries that matched nothing."),
     ]
@@ -117,9 +121,10 @@ def project_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapper(*args: Any, config_file: str | None, baseline_file: str | None, no_inline_markers: bool,
-                report_unused_ignores: bool, **kwargs: Any) -> Any:
+                no_project_config: bool, report_unused_ignores: bool, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
-        ctx.meta[_OPTIONS] = ProjectOptions(config_file, baseline_file, not no_inline_markers, report_unused_ignores)
+        ctx.meta[_OPTIONS] = ProjectOptions(config_file, baseline_file, not no_inline_markers, report_unused_ignores,
+                                            not no_project_config)
         project = current_project(_scan_root(ctx))
         for note in project.config.notes:
             if not note.startswith("info: "):
@@ -150,10 +155,11 @@ def _scan_root(ctx: click.Context) -> str:
     return "."
 
 
-def suppress(findings: Sequence[Finding], project: Project, *, use_baseline: bool = True) -> Suppressed:
+def suppress(findings: Sequence[Finding], project: Project, *, use_baseline: bool = True,
+             spec: EngineSpec | None = None) -> Suppressed:
     """Drop findings the ignore file or the baseline covers. Runs before verification: ignored
     findings are never sent anywhere."""
-    kept = list(findings)
+    kept = list(findings) if spec is None else drop_allowlisted_commits(findings, spec)
     ignored = baselined = 0
     unused: tuple[ignorefile.IgnoreEntry, ...] = ()
     if project.ignores is not None:
@@ -164,6 +170,24 @@ def suppress(findings: Sequence[Finding], project: Project, *, use_baseline: boo
         kept, known = baseline_mod.split(kept, project.baseline, project.root)
         baselined = len(known)
     return Suppressed(kept, ignored, baselined, unused)
+
+
+def drop_allowlisted_commits(findings: Sequence[Finding], spec: EngineSpec) -> list[Finding]:
+    """Commit allowlists, applied once findings are attributed: history scans each blob once, before
+    it knows which commit introduced what. Full or abbreviated (7+ characters) ids."""
+    global_commits = tuple(c.lower() for a in spec.allowlists for c in a.commits)
+    rule_commits = {r.id: tuple(c.lower() for a in r.allowlists for c in a.commits) for r in spec.rules}
+    if not global_commits and not any(rule_commits.values()):
+        return list(findings)
+
+    def allowed(f: Finding) -> bool:
+        if f.commit is None:
+            return False
+        sha = f.commit.sha.lower()
+        ids = global_commits + rule_commits.get(f.rule_id, ())
+        return any(sha == c or (len(c) >= 7 and sha.startswith(c)) for c in ids)
+
+    return [f for f in findings if not allowed(f)]
 
 
 def report_suppression(result: Suppressed, project: Project, verbose: int) -> None:
