@@ -31,6 +31,9 @@ _PLACEHOLDER_VALUES = frozenset(
     xxx yyy zzz todo tbd fixme required optional hidden masked omitted n/a na sometoken somepassword
     some_password some_token anonymous""".split()
 )
+# Too common in documentation to report after a bare key name (they are kept in URIs and connection
+# strings, where the structure says more).
+_GENERIC_PLACEHOLDER_VALUES = frozenset({"secret", "secrets", "mysecret", "supersecret", "s3cr3t"})
 # Keys and tokens that vendors publish in their documentation (exact values).
 PUBLISHED_EXAMPLES = frozenset(
     {
@@ -154,7 +157,7 @@ def _is_sequence_or_repetition(lowered: str) -> bool:
 
 def _generic_rejection(secret: str, match: str) -> str | None:
     """Generic rules only: sequences, non-secret shapes, code, and key names that are not secrets."""
-    if _is_sequence_or_repetition(secret.lower()):
+    if _is_sequence_or_repetition(secret.lower()) or secret.lower() in _GENERIC_PLACEHOLDER_VALUES:
         return "placeholder"
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
