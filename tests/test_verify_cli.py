@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scanner.verify.http import env_name
+from tests.conftest import git
 from tests.verify_fakes import FakeServer, serve
 
 LIVE = {
@@ -106,11 +107,12 @@ def test_filtered_findings_are_never_sent(fake: FakeServer, tmp_path: Path) -> N
     assert fake.seen == []
 
 
-def test_console_shows_the_verdict(fake: FakeServer, tree: Path) -> None:
+def test_console_shows_verdict_and_identity(fake: FakeServer, tree: Path) -> None:
     (tree / "dead.env").unlink()
     done = _leakscan(fake, "scan", str(tree), "--verify", env={"NO_COLOR": "1", "COLUMNS": "200"})
     assert done.returncode == 1
     assert done.stdout.count("verified: valid") == 3
+    assert "octocat" in done.stdout and "deploybot in Acme" in done.stdout
 
 
 def test_unsafe_override_is_a_usage_error(fake: FakeServer, tree: Path) -> None:
@@ -157,3 +159,26 @@ def test_config_overrides_that_keep_detection_keep_verification(fake: FakeServer
     rows = _rows(_leakscan(fake, "scan", str(tree), "--verify", "--format", "json"))
     assert rows[LIVE["github-pat"]]["severity"] == "low"
     assert rows[LIVE["github-pat"]]["verification"]["verdict"] == "valid"
+
+
+def test_sarif_raises_live_keys_to_error_with_the_verdict_in_properties(fake: FakeServer, tree: Path) -> None:
+    done = _leakscan(fake, "scan", str(tree), "--verify", "--format", "sarif")
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    by_verdict = {r["properties"]["verification"]["verdict"]: r for r in results}
+    assert by_verdict["valid"]["level"] == "error"
+    assert by_verdict["valid"]["properties"]["verification"]["identity"] in {"octocat", "deploybot in Acme",
+                                                                             "acct_1Fake"}
+    assert {r["properties"]["verification"]["verdict"] for r in results} == {"valid", "invalid"}
+
+
+@pytest.mark.parametrize("command", ["history", "staged"])
+def test_git_commands_verify_too(command: str, fake: FakeServer, make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo()
+    (repo / "ci.env").write_text(f"GITHUB_TOKEN={LIVE['github-pat']}\nOLD={DEAD['github-pat']}\n")
+    git(repo, "add", "ci.env")
+    if command == "history":
+        git(repo, "commit", "-qm", "add ci config")
+    done = _leakscan(fake, command, str(repo), "--verify", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    assert {r["secret"]: r["verification"]["verdict"] for r in json.loads(done.stdout)} == {
+        LIVE["github-pat"]: "valid", DEAD["github-pat"]: "invalid"}

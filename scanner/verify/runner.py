@@ -152,10 +152,11 @@ def verify_findings(
     plans: list[list[JobKey] | Verification] = []
     jobs: dict[JobKey, tuple[Verifier, dict[str, str]]] = {}
     for f in findings:
-        v = table.get(f.rule_id)
-        if v is None:
+        found = table.get(f.rule_id)
+        if found is None:
             plans.append(Verification(Verdict.UNKNOWN, "no verifier for this rule"))
             continue
+        v = found
         if not trusted(f.rule_id) or not all(trusted(r) for r in v.spec.companion_rules() if r in active):
             # a redefined rule (or companion) could feed any text to this provider
             plans.append(Verification(Verdict.UNKNOWN, "rule redefined by configuration: not verified"))

@@ -275,7 +275,7 @@ def _request(raw: Any, names: set[str]) -> Request:
         method=method,
         urls=_urls(raw["url"], names),
         headers=tuple((str(k), str(v)) for k, v in headers.items()),
-        basic_auth=basic,  # type: ignore[arg-type]
+        basic_auth=basic,
         form=tuple((str(k), str(v)) for k, v in form.items()),
         json=json_body,
         body=body,
