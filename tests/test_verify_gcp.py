@@ -121,3 +121,30 @@ def test_token_uri_in_the_key_file_is_ignored(keys: dict[str, Path], google: Fak
         assert attacker.seen == []
         assert [s.path for s in google.seen] == ["/token"]
         assert f.verification is not None and f.verification.verdict is Verdict.VALID
+
+
+PEM_RULE = parse_rule({
+    "id": "gcp-key-pem", "description": "GCP service account key (PEM captured)", "multiline": True,
+    "regex": r'"private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\\\s]+-----END PRIVATE KEY-----(?:\\n)?)"'
+             r'(?:\s*,[\s\S]{0,300}?"client_email"\s*:\s*"[^"\s]{3,200}")?',
+    "verify": {"provider": "gcp", "python": "gcp-service-account", "secret_as": "key",
+               "vars": {"client_email": {"from": "match", "regex": r'"client_email"\s*:\s*"([^"]+)"'}},
+               "request": {"url": "https://oauth2.googleapis.com/token"}},
+}, "test")
+
+
+@pytest.mark.parametrize("with_email,verdict", [(True, Verdict.VALID), (False, Verdict.UNKNOWN)],
+                         ids=["email-in-match", "no-email"])
+def test_pem_with_client_email_in_the_match(with_email: bool, verdict: Verdict, keys: dict[str, Path],
+                                            google: FakeServer) -> None:
+    from scanner.engine import Engine
+    from scanner.model import Chunk
+    from scanner.ruleset import build_spec
+
+    text = _key_file(keys["live"]) if with_email else json.dumps({"type": "service_account",
+                                                                   "private_key": keys["live"].read_text()})
+    (found,) = Engine(build_spec([PEM_RULE])).scan(Chunk(data=text.encode(), path="key.json")).findings
+    (f,) = verify_findings([found], [PEM_RULE], Settings(timeout=5), builtin=[PEM_RULE])
+    assert f.verification is not None and f.verification.verdict is verdict, f.verification
+    if not with_email:
+        assert f.verification.reason == "client_email not found in the match" and google.seen == []

@@ -78,7 +78,7 @@ class _Breaker:
 
 
 def _candidates(v: Verifier, finding: Finding) -> list[dict[str, str]] | Verification:
-    """Every way to fill the verifier's named values from this finding and its companions."""
+    """Every way to fill the verifier's named values from this finding, its match and its companions."""
     spec = v.spec
     related = finding.related
     choices: list[list[tuple[str, str | None]]] = [[(spec.secret_as, finding.secret)]]
@@ -92,24 +92,21 @@ def _candidates(v: Verifier, finding: Finding) -> list[dict[str, str]] | Verific
         choices.append([(name, s) for s in found] or [(name, None)])
     out = []
     for combo in itertools.islice(itertools.product(*choices), MAX_CANDIDATES):
-        out.append({k: val for k, val in combo if val is not None})
+        values = {k: val for k, val in combo if val is not None}
+        for var in spec.vars:
+            m = re.search(var.regex, finding.match if var.source == "match" else values[var.source])
+            if not m or m.group(1) is None:
+                what = "the match" if var.source == "match" else "the credential"
+                return Verification(Verdict.UNKNOWN, f"{var.name} not found in {what}")
+            values[var.name] = m.group(1)
+        out.append(values)
     return out
-
-
-def _with_vars(spec: VerifierSpec, values: dict[str, str]) -> dict[str, str]:
-    for var in spec.vars:
-        m = re.search(var.regex, values[var.source])
-        if not m or m.group(1) is None:
-            raise Unusable("the credential does not have the expected shape")
-        values[var.name] = m.group(1)
-    return values
 
 
 def _run_one(v: Verifier, values: dict[str, str], client: Client, breaker: _Breaker) -> Verification:
     spec = v.spec
     ctx = Context(spec=spec, client=client, throttle=breaker.throttle)
     try:
-        values = _with_vars(spec, dict(values))
         client.scrubber.add(values.values())
         if spec.python:
             outcome = PYTHON[spec.python](values, ctx)

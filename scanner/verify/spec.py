@@ -79,7 +79,11 @@ class Request:
 
 @dataclass(frozen=True)
 class Var:
-    """A named piece of a credential: group 1 of ``regex`` searched in the value named ``source``."""
+    """A named piece of a credential: group 1 of ``regex`` searched in the value named ``source``.
+
+    ``source`` may also be ``match``: the finding's whole match, for values that sit next to the
+    secret in the same match (a service-account key file's ``client_email``).
+    """
 
     name: str
     source: str
@@ -201,8 +205,8 @@ def _vars(raw: Mapping[str, Any], names: set[str]) -> tuple[Var, ...]:
         if not isinstance(body, Mapping) or set(body) != VAR_KEYS:
             raise SpecError(f"verify: vars: {name} takes 'from' and 'regex'")
         source, regex = body["from"], body["regex"]
-        if source not in names:
-            raise SpecError(f"verify: vars: {name}: from must name a value ({', '.join(sorted(names))})")
+        if source not in names and source != "match":
+            raise SpecError(f"verify: vars: {name}: from must be 'match' or name a value ({', '.join(sorted(names))})")
         try:
             if not isinstance(regex, str) or re.compile(regex).groups < 1:
                 raise SpecError(f"verify: vars: {name}: regex must have a group")
