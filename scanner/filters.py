@@ -122,7 +122,7 @@ def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "") -> st
         if at > 0 and _LOOKUP_BEFORE.search(line, max(0, at - 48), at):
             return "reference"
     if GENERIC_TAG in rule.tags:
-        return _generic_rejection(secret, match)
+        return _generic_rejection(secret, match, line)
     return None
 
 
@@ -155,7 +155,7 @@ def _is_sequence_or_repetition(lowered: str) -> bool:
     return False
 
 
-def _generic_rejection(secret: str, match: str) -> str | None:
+def _generic_rejection(secret: str, match: str, line: str) -> str | None:
     """Generic rules only: sequences, non-secret shapes, code, and key names that are not secrets."""
     if _is_sequence_or_repetition(secret.lower()) or secret.lower() in _GENERIC_PLACEHOLDER_VALUES:
         return "placeholder"
@@ -173,7 +173,7 @@ def _generic_rejection(secret: str, match: str) -> str | None:
             return "reference"  # unquoted shell / Makefile value: $NAME is interpolated
     if secret.count(" ") >= 2:
         return "prose"
-    key = _key_name(secret, match)
+    key = _key_name(secret, match, line)
     if key:
         norm = re.sub(r"[^a-z0-9]", "", key.lower())
         if _KEY_SUFFIX_DENY.search(norm) or _KEY_CONTAINS_DENY.search(norm):
@@ -186,10 +186,15 @@ def _generic_rejection(secret: str, match: str) -> str | None:
     return None
 
 
-def _key_name(secret: str, match: str) -> str:
-    """The key the value is assigned to: the last name before the value that looks like a key."""
-    at = match.find(secret)
-    prefix = match[:at] if at >= 0 else match
+def _key_name(secret: str, match: str, line: str) -> str:
+    """The key the value is assigned to: the last name before the value that looks like a key. Read
+    from the line, since a rule's match may start inside the name (at its keyword)."""
+    at = line.find(secret) if line else -1
+    if at >= 0:
+        prefix = line[max(0, at - 200) : at]
+    else:
+        at = match.find(secret)
+        prefix = match[:at] if at >= 0 else match
     tokens = _KEY_TOKEN.findall(prefix)
     for token in reversed(tokens):
         if _KEY_WORD.search(token):

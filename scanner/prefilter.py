@@ -73,6 +73,17 @@ def _rule_flags(rule: Rule) -> int:
 _LITERAL_PREFIX = re.compile(r"^(?:\\b|\(\?:|\()*[A-Za-z0-9_\-.:/@=]{3,}(?![*+?{])")
 
 
+# Keywords found in most source files: gating a rule on them would confirm it over nearly every whole
+# buffer, which costs more than Hyperscan does (measured with benchmarks/precision.py), so such rules
+# (the generic ones) always stay in the database.
+COMMON_KEYWORDS = frozenset({"password", "passwd", "pass", "pwd", "secret", "token", "key", "auth", "://",
+                             "credential", "login", "value:", "data:", "curl", "authorization", "-p", "--"})
+
+
+def _common_keywords(rule: Rule) -> bool:
+    return any(k.lower() in COMMON_KEYWORDS for k in rule.keywords)
+
+
 def build_database(
     rules: Sequence[Rule], *, measure: bool = True, verdicts: dict[str, bool] | None = None
 ) -> Database | None:
@@ -99,7 +110,7 @@ def build_database(
         sample = _sample_text()
         floor: float | None = None
         for index, rule in enumerate(rules):
-            if not rule.keywords or _LITERAL_PREFIX.match(rule.regex):
+            if not rule.keywords or _LITERAL_PREFIX.match(rule.regex) or _common_keywords(rule):
                 continue
             if rule.regex not in known:
                 if floor is None:

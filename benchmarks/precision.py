@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""What the precision work costs: engine MB per CPU-second without and with the generic / structure
+rules, and with decoding at depth 0, 1 and 2.
+
+    python benchmarks/precision.py [--runs 5] [--corpus DIR]
+
+Corpus: the Python standard library's .py sources (site-packages excluded). Every configuration
+runs once per round, in turn, so the medians are comparable on a noisy shared machine.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sysconfig
+import time
+from pathlib import Path
+
+from scanner.engine import Engine
+from scanner.model import Chunk
+from scanner.ruleset import build_spec, default_rules
+
+# The rule files of the precision work (generic secrets and structures); the rest are provider rules.
+PRECISION_FILES = {"generic.yaml", "jwt.yaml", "uri.yaml", "config-files.yaml"}
+
+
+def load_chunks(root: Path) -> list[Chunk]:
+    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.is_file())
+    return [Chunk(data=p.read_bytes(), path=str(p)) for p in files]
+
+
+def cpu_mb_per_s(engine: Engine, chunks: list[Chunk], size: int) -> tuple[float, int]:
+    start = time.process_time()
+    found = sum(len(engine.scan(c).findings) for c in chunks)
+    return size / (1 << 20) / (time.process_time() - start), found
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--corpus", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
+    args = ap.parse_args()
+    chunks = load_chunks(args.corpus)
+    size = sum(len(c.data) for c in chunks)
+    rules = default_rules()
+    providers = tuple(r for r in rules if Path(r.source).name not in PRECISION_FILES)
+    base = build_spec(rules)
+    configs = {
+        "provider rules only, no decoding": Engine(build_spec(providers)),
+        "all rules, no decoding": Engine(base),
+        "all rules, decode depth 1": Engine(dataclasses.replace(base, decode_depth=1)),
+        "all rules, decode depth 2": Engine(dataclasses.replace(base, decode_depth=2)),
+    }
+    for engine in configs.values():  # warm up: lazy regex compiles, page cache
+        cpu_mb_per_s(engine, chunks[:50], 1)
+    speeds: dict[str, list[float]] = {name: [] for name in configs}
+    found: dict[str, int] = {}
+    for _ in range(args.runs):
+        for name, engine in configs.items():
+            speed, found[name] = cpu_mb_per_s(engine, chunks, size)
+            speeds[name].append(speed)
+    print(f"corpus: {len(chunks)} files, {size / (1 << 20):.1f} MB; {len(rules)} rules "
+          f"({len(rules) - len(providers)} generic/structure); median of {args.runs} runs, MB per CPU-second")
+    first = statistics.median(next(iter(speeds.values())))
+    for name, values in speeds.items():
+        median = statistics.median(values)
+        print(f"  {name:36s} {median:8.1f} MB/s  ({median / first:5.2f}x)  findings: {found[name]}")
+
+
+if __name__ == "__main__":
+    main()
