@@ -95,7 +95,7 @@ def _decode(raw: bytes) -> tuple[str, bytes] | None:
         return None
     body = raw.rstrip(b"=")
     if len(body) % 4 == 1:
-        return None
+        body = body[:-1]  # cut short (an excerpt, a wrapped line): decode what is there
     try:
         text = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
     except (binascii.Error, ValueError):

@@ -100,6 +100,7 @@ _KEY_CONTAINS_DENY = re.compile(
     r"|page|cursor|tokenizer|tokenize|tokentype|reset|forgot|confirm|policy|strength|hint|prompt|label"
     r"|input|field|form|column|button|dialog|regex|pattern|validat"
 )
+_PASSWORD_KEY = re.compile(r"(?i)pass|pwd")
 _KEY_TOKEN = re.compile(r"[A-Za-z_][\w.-]*")
 _KEY_WORD = re.compile(r"(?i)pass|pwd|pw|secret|token|key|auth|credential")
 
@@ -161,8 +162,9 @@ def _generic_rejection(secret: str, match: str, line: str) -> str | None:
         return "placeholder"
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
-    if _SLUG.fullmatch(secret):
-        return "identifier"  # lower-case words joined by '-', '_' or '.': a name, not a secret
+    key = _key_name(secret, match, line)
+    if _SLUG.fullmatch(secret) and not _PASSWORD_KEY.search(key) and len(key) > 2:
+        return "identifier"  # lower-case words joined by '-', '_' or '.': a name (passwords may be words)
     if _DOTTED_CODE.fullmatch(secret) and sum(c.isdigit() for c in secret) * 10 < len(secret):
         return "code"
     at = match.find(secret)
@@ -173,7 +175,6 @@ def _generic_rejection(secret: str, match: str, line: str) -> str | None:
             return "reference"  # unquoted shell / Makefile value: $NAME is interpolated
     if secret.count(" ") >= 2:
         return "prose"
-    key = _key_name(secret, match, line)
     if key:
         norm = re.sub(r"[^a-z0-9]", "", key.lower())
         if _KEY_SUFFIX_DENY.search(norm) or _KEY_CONTAINS_DENY.search(norm):
