@@ -243,10 +243,11 @@ class Engine:
         pattern = self.pattern(index)
         group = self._groups[index]
         data = chunk.data
+        lo, hi = chunk.owned or (0, len(data))
         for start, end in windows:
             for m in pattern.finditer(data, start, end):
                 s, e = m.start(group), m.end(group)
-                if s < 0 or s == e:
+                if s < 0 or s == e or not lo <= m.start() < hi:
                     continue
                 finding = self._finding(chunk, index, rule, m.start(), m.end(), s, e, lines)
                 if finding is not None:
@@ -286,9 +287,9 @@ class Engine:
             confidence=confidence,
             path=chunk.path,
             line=_line_number(chunk, line_idx),
-            column=_column(data, line_start, s),
+            column=_column(data, line_start, s) + (chunk.column_offset if line_idx == 0 else 0),
             end_line=_line_number(chunk, end_idx),
-            end_column=_column(data, end_line_start, e),
+            end_column=_column(data, end_line_start, e) + (chunk.column_offset if end_idx == 0 else 0),
             secret=secret,
             match=match,
             line_text=line_text,

@@ -129,6 +129,10 @@ class Chunk:
     data: bytes = field(repr=False)
     path: str
     line_offset: int = 0  # added to every line number (used when a file is split into pieces)
+    column_offset: int = 0  # characters of the first line that precede the chunk (a mid-line cut)
+    # Byte range [start, end) of ``data`` whose matches this chunk reports; the rest overlaps the
+    # neighbouring chunks of the same file (see sources/chunking.py). None: all of it.
+    owned: tuple[int, int] | None = None
     line_numbers: tuple[int, ...] | None = field(default=None, repr=False)
     commit: CommitInfo | None = None
     kind: str = "file"  # file | diff | commit-message | tag-message | binary-strings

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 import click
 
 from ..engine import EngineSpec
-from ..errors import EXIT_CLEAN, EXIT_FINDINGS, LeakscanError
+from ..errors import EXIT_CLEAN, EXIT_FINDINGS, LeakscanError, SourceError
 from ..model import Confidence, Finding
 from ..pipeline import ScanReport
 from ..report import RunInfo
@@ -64,6 +64,7 @@ class OutputOptions:
     fail_on: str = "any"
     verify_timeout: float = 10.0
     verify_workers: int = 8
+    strict: bool = False
 
 
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,6 +83,8 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr."),
         click.option("--verbose", "-v", count=True, help="List skipped inputs and warnings on stderr."),
         *verify_options(),
+        click.option("--strict", is_flag=True,
+                     help="Exit 3 when any input could not be read or was only partially scanned."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -89,10 +92,10 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(f)
     def wrapper(*args: Any, fmt: str, output: str | None, redact: bool, show_secrets: bool, exit_code: int,
                 min_confidence: str, quiet: bool, verbose: int, verify: bool, only_verified: bool, fail_on: str,
-                verify_timeout: float, verify_workers: int, **kwargs: Any) -> Any:
+                verify_timeout: float, verify_workers: int, strict: bool, **kwargs: Any) -> Any:
         check_verify_usage(verify, only_verified, fail_on)
         out = OutputOptions(fmt, output, redact, show_secrets, exit_code, Confidence(min_confidence), quiet,
-                            verbose, verify, only_verified, fail_on, verify_timeout, verify_workers)
+                            verbose, verify, only_verified, fail_on, verify_timeout, verify_workers, strict)
         return f(*args, out=out, **kwargs)
 
     return wrapper
@@ -153,6 +156,11 @@ def render(findings: Sequence[Finding], info: RunInfo, out: OutputOptions, strea
 
 def write_report(findings: Sequence[Finding], info: RunInfo, out: OutputOptions) -> None:
     if out.output is None:
+        # Paths with bytes that are not UTF-8 (held as surrogate escapes) come out as \udcXX, which
+        # is also their JSON escape: lossless, and never a crash (see README, Limits and guarantees).
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
         render(findings, info, out, sys.stdout)
         sys.stdout.flush()
         return
@@ -163,7 +171,7 @@ def write_report(findings: Sequence[Finding], info: RunInfo, out: OutputOptions)
     except OSError as exc:
         raise LeakscanError(f"cannot write {out.output}: {exc.strerror}") from None
     try:
-        with io.open(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with io.open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
             render(findings, info, out, fh)
         os.replace(tmp, target)  # atomic: never a half-written report
     except BaseException:
@@ -234,4 +242,7 @@ def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunIn
         project_mod.report_suppression(suppressed, project, out.verbose)
     if after is not None:
         after(findings, info)
+    incomplete = len(report.notes.errors) + len({path for path, _rule in report.partial})
+    if out.strict and incomplete:
+        raise SourceError(f"--strict: {incomplete} input(s) could not be scanned completely (see warnings)")
     sys.exit(exit_status(findings, out))

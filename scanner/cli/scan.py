@@ -1,6 +1,7 @@
 """`leakscan scan PATH...`: working trees, files and standard input."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -30,7 +31,7 @@ def scan(paths: tuple[str, ...], out: OutputOptions, jobs: int, max_file_size: i
     items: list[WorkItem] = [StdinItem(sys.stdin.buffer.read()) for p in paths if p == "-"][:1]
     items.extend(walk(fs_paths, notes, max_file_size=max_file_size, follow_symlinks=follow_symlinks,
                       scan_binaries=scan_binaries))
-    if notes.errors and not items:
+    if fs_paths and not items and not any(os.path.lexists(p) for p in fs_paths):
         raise SourceError(notes.errors[0])
     report = pipeline.run(spec, items, jobs=jobs)
     report.notes.merge(notes)

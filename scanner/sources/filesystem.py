@@ -1,21 +1,23 @@
 """Working trees and plain files: walk paths, skip what should not be scanned, read in workers."""
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from ..model import Chunk
-from . import Notes
-from .text import is_binary, to_utf8
+from . import Notes, chunking
+from .text import is_binary, utf8_blocks
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 
 
 @dataclass(frozen=True)
 class FileItem:
-    """One file on disk, read when the worker gets to it."""
+    """One file on disk, read piece by piece when the worker gets to it (memory stays bounded)."""
 
     path: str  # where to read it
     display: str  # how to report it
@@ -24,14 +26,20 @@ class FileItem:
 
     def chunks(self, notes: Notes) -> Iterator[Chunk]:
         try:
-            with open(self.path, "rb") as fh:
-                data = fh.read()
+            # O_NONBLOCK: a file swapped for a FIFO after the walk must not block the worker forever.
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         except OSError as exc:
-            notes.skipped.append((self.display, f"unreadable: {exc.strerror or exc}"))
+            notes.errors.append(f"{self.display}: unreadable: {_reason(exc)}")
             return
-        notes.files_scanned += 1
-        notes.bytes_scanned += len(data)
-        yield from file_chunks(data, self.display, notes, scan_binaries=self.scan_binaries)
+        with os.fdopen(fd, "rb", buffering=0) as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                notes.skipped.append((self.display, "not a regular file"))
+                return
+            size = chunking.chunk_size()
+            # Read at most what the file held when opened: a file that keeps growing ends too.
+            pieces = _pieces(fh, st.st_size, size, self.display, notes)
+            yield from stream_chunks(pieces, self.display, notes, scan_binaries=self.scan_binaries, size=size)
 
 
 @dataclass(frozen=True)
@@ -43,21 +51,66 @@ class StdinItem:
         return len(self.data)
 
     def chunks(self, notes: Notes) -> Iterator[Chunk]:
-        notes.files_scanned += 1
-        notes.bytes_scanned += len(self.data)
         yield from file_chunks(self.data, "-", notes)
 
 
-def file_chunks(data: bytes, display: str, notes: Notes, *, scan_binaries: bool = False) -> Iterator[Chunk]:
-    if is_binary(data):
-        if not scan_binaries:
-            notes.skipped.append((display, "binary"))
-            return
-        from .binary import printable_strings  # only when asked for
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
-        yield Chunk(data=printable_strings(data), path=display, kind="binary-strings")
-        return
-    yield Chunk(data=to_utf8(data), path=display)
+
+def _pieces(fh: BinaryIO, limit: int, size: int, display: str, notes: Notes) -> Iterator[bytes]:
+    left = limit
+    while left > 0:
+        try:
+            piece = fh.read(min(size, left))
+        except OSError as exc:
+            notes.errors.append(f"{display}: read error after {limit - left} bytes, partially scanned: {_reason(exc)}")
+            return
+        if not piece:
+            return
+        left -= len(piece)
+        yield piece
+
+
+def file_chunks(data: bytes, display: str, notes: Notes, *, scan_binaries: bool = False) -> Iterator[Chunk]:
+    """Chunks of an in-memory file (standard input, a git blob)."""
+    size = chunking.chunk_size()
+    pieces = (data[i : i + size] for i in range(0, len(data), size))
+    yield from stream_chunks(pieces, display, notes, scan_binaries=scan_binaries, size=size)
+
+
+def stream_chunks(
+    pieces: Iterator[bytes], display: str, notes: Notes, *, scan_binaries: bool = False, size: int | None = None
+) -> Iterator[Chunk]:
+    """Decode and chunk a file given as consecutive raw pieces; binaries are skipped or stringified."""
+    head = next(pieces, b"")
+    counted = _Counted(itertools.chain((head,), pieces))
+    notes.files_scanned += 1
+    try:
+        if is_binary(head):
+            if not scan_binaries:
+                notes.skipped.append((display, "binary"))
+                return
+            from .binary import printable_blocks  # only when asked for
+
+            yield from chunking.split(printable_blocks(counted), display, size=size, kind="binary-strings")
+            return
+        yield from chunking.split(utf8_blocks(head, counted), display, size=size)
+    finally:
+        notes.bytes_scanned += counted.total
+
+
+class _Counted:
+    """Counts the raw bytes that went through, for the summary line."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self.total = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._pieces:
+            self.total += len(piece)
+            yield piece
 
 
 def walk(
@@ -68,19 +121,24 @@ def walk(
     follow_symlinks: bool = False,
     scan_binaries: bool = False,
 ) -> Iterator[FileItem]:
-    """Yield a FileItem for every regular file under the given paths, in a stable order."""
+    """Yield a FileItem for every regular file under the given paths, in a stable order.
+
+    What cannot be read is noted in ``notes.errors`` and skipped; the walk goes on.
+    """
     for root in paths:
         try:
             st = os.stat(root) if follow_symlinks else os.lstat(root)
         except OSError as exc:
-            notes.errors.append(f"{root}: {exc.strerror or exc}")
+            notes.errors.append(f"{root}: {_reason(exc)}")
             continue
         if stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and os.path.isdir(root)):
-            yield from _walk_dir(root, notes, max_file_size, follow_symlinks, scan_binaries, set())
+            yield from _walk_dir(root, notes, max_file_size, follow_symlinks, scan_binaries)
         elif stat.S_ISREG(st.st_mode) or (stat.S_ISLNK(st.st_mode) and os.path.isfile(root)):
             item = _file_item(root, root, os.stat(root).st_size, notes, max_file_size, scan_binaries)
             if item is not None:
                 yield item
+        elif stat.S_ISLNK(st.st_mode):
+            notes.skipped.append((root, "dangling symlink"))
         else:
             notes.skipped.append((root, "not a regular file"))
 
@@ -95,38 +153,44 @@ def _file_item(
 
 
 def _walk_dir(
-    top: str,
-    notes: Notes,
-    max_file_size: int | None,
-    follow_symlinks: bool,
-    scan_binaries: bool,
-    seen: set[tuple[int, int]],
+    root: str, notes: Notes, max_file_size: int | None, follow_symlinks: bool, scan_binaries: bool
 ) -> Iterator[FileItem]:
-    try:
-        st = os.stat(top)
-        key = (st.st_dev, st.st_ino)
-        if key in seen:
-            notes.skipped.append((top, "symlink loop"))
-            return
-        seen.add(key)
-        with os.scandir(top) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        notes.skipped.append((top, f"unreadable directory: {exc.strerror or exc}"))
-        return
-    for entry in entries:
-        path = entry.path
+    # An explicit stack, not recursion: a hostile tree may nest thousands of directories deep.
+    seen: set[tuple[int, int]] = set()  # directories entered, so a followed symlink loop ends
+    stack = [root]
+    while stack:
+        top = stack.pop()
         try:
-            if entry.is_symlink() and not follow_symlinks:
+            st = os.stat(top)
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                notes.skipped.append((top, "symlink loop or directory already scanned"))
                 continue
-            if entry.is_dir(follow_symlinks=follow_symlinks):
-                if entry.name in SKIP_DIRS:
-                    continue
-                yield from _walk_dir(path, notes, max_file_size, follow_symlinks, scan_binaries, seen)
-            elif entry.is_file(follow_symlinks=follow_symlinks):
-                size = entry.stat(follow_symlinks=follow_symlinks).st_size
-                item = _file_item(path, path, size, notes, max_file_size, scan_binaries)
-                if item is not None:
-                    yield item
+            seen.add(key)
+            with os.scandir(top) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            notes.skipped.append((path, f"unreadable: {exc.strerror or exc}"))
+            notes.errors.append(f"{top}: unreadable directory: {_reason(exc)}")
+            continue
+        subdirs: list[str] = []
+        for entry in entries:
+            path = entry.path
+            try:
+                if entry.is_symlink() and not follow_symlinks:
+                    notes.skipped.append((path, "symlink (not followed without --follow-symlinks)"))
+                    continue
+                if entry.is_dir(follow_symlinks=follow_symlinks):
+                    if entry.name not in SKIP_DIRS:
+                        subdirs.append(path)
+                elif entry.is_file(follow_symlinks=follow_symlinks):
+                    size = entry.stat(follow_symlinks=follow_symlinks).st_size
+                    item = _file_item(path, path, size, notes, max_file_size, scan_binaries)
+                    if item is not None:
+                        yield item
+                elif entry.is_symlink() and not os.path.exists(path):
+                    notes.skipped.append((path, "dangling symlink"))
+                else:
+                    notes.skipped.append((path, "not a regular file"))
+            except OSError as exc:
+                notes.errors.append(f"{path}: unreadable: {_reason(exc)}")
+        stack.extend(reversed(subdirs))
