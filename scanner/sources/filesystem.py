@@ -1,6 +1,7 @@
 """Working trees and plain files: walk paths, skip what should not be scanned, read in workers."""
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import stat
@@ -192,5 +193,8 @@ def _walk_dir(
                 else:
                     notes.skipped.append((path, "not a regular file"))
             except OSError as exc:
-                notes.errors.append(f"{path}: unreadable: {_reason(exc)}")
+                if exc.errno == errno.ELOOP:
+                    notes.skipped.append((path, "symlink loop"))
+                else:
+                    notes.errors.append(f"{path}: unreadable: {_reason(exc)}")
         stack.extend(reversed(subdirs))
