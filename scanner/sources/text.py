@@ -42,8 +42,11 @@ def _utf16_encoding(head: bytes) -> str | None:
 
 
 def to_utf8(data: bytes) -> bytes:
-    """Return valid UTF-8: decode UTF-16 (with or without BOM), drop a UTF-8 BOM, replace bad bytes."""
-    return b"".join(utf8_blocks(data[:SNIFF], [data]))
+    """Return valid UTF-8: decode UTF-16 (with or without BOM), drop a UTF-8 BOM, replace bad bytes.
+
+    Line breaks are left alone: diff chunks map line indexes to git's line numbers, which count LF only.
+    """
+    return b"".join(_decoded(data[:SNIFF], [data]))
 
 
 def utf8_blocks(head: bytes, pieces: Iterable[bytes]) -> Iterator[bytes]:
