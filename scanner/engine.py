@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import time
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -244,8 +245,9 @@ class Engine:
         group = self._groups[index]
         data = chunk.data
         lo, hi = chunk.owned or (0, len(data))
+        deadline = time.monotonic() + self.spec.regex_timeout  # one budget per rule and chunk
         for start, end in windows:
-            for m in pattern.finditer(data, start, end):
+            for m in pattern.finditer(data, start, end, deadline):
                 s, e = m.start(group), m.end(group)
                 if s < 0 or s == e or not lo <= m.start() < hi:
                     continue

@@ -7,6 +7,7 @@ whole-buffer search finds (RE2's ``never_nl``; emulated for the `regex` fallback
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -18,7 +19,15 @@ except ImportError:  # pragma: no cover
     re2 = None
 
 HAVE_RE2 = re2 is not None
-DEFAULT_TIMEOUT = 5.0  # seconds per search, for the backtracking fallback
+# Seconds one rule may spend on one chunk with the backtracking fallback (LEAKSCAN_REGEX_TIMEOUT).
+def _timeout_setting() -> float:
+    try:
+        return max(0.01, float(os.environ.get("LEAKSCAN_REGEX_TIMEOUT") or 5.0))
+    except ValueError:
+        return 5.0
+
+
+DEFAULT_TIMEOUT = _timeout_setting()
 
 
 class RegexTimeout(Exception):
@@ -36,7 +45,7 @@ class Pattern(Protocol):
     groups: int
     engine: str
 
-    def finditer(self, data: bytes, pos: int, endpos: int) -> Iterator[Match]: ...
+    def finditer(self, data: bytes, pos: int, endpos: int, deadline: float | None = None) -> Iterator[Match]: ...
 
     def group_index(self, name: int | str) -> int: ...
 
@@ -52,8 +61,8 @@ class _Re2Pattern:
         self._compiled = re2.compile(source.encode("utf-8"), options)
         self.groups: int = self._compiled.groups
 
-    def finditer(self, data: bytes, pos: int, endpos: int) -> Iterator[Match]:
-        return self._compiled.finditer(data, pos, endpos)  # type: ignore[no-any-return]
+    def finditer(self, data: bytes, pos: int, endpos: int, deadline: float | None = None) -> Iterator[Match]:
+        return self._compiled.finditer(data, pos, endpos)  # type: ignore[no-any-return]  # linear time
 
     def group_index(self, name: int | str) -> int:
         return _group_index(name, self._compiled.groupindex, self.groups)
@@ -76,21 +85,26 @@ class _RegexPattern:
         self._timeout = timeout
         self.groups: int = self._compiled.groups
 
-    def _iter(self, data: bytes, pos: int, endpos: int) -> Iterator[Any]:
+    def _iter(self, data: bytes, pos: int, endpos: int, deadline: float | None) -> Iterator[Any]:
+        timeout = self._timeout if deadline is None else deadline - time.monotonic()
+        if timeout <= 0:
+            raise RegexTimeout("time limit reached")
         try:
-            yield from self._compiled.finditer(data, pos, endpos, timeout=self._timeout)
+            yield from self._compiled.finditer(data, pos, endpos, timeout=timeout)
         except TimeoutError as exc:
             raise RegexTimeout(str(exc)) from None
 
-    def finditer(self, data: bytes, pos: int, endpos: int) -> Iterator[Match]:
+    def finditer(self, data: bytes, pos: int, endpos: int, deadline: float | None = None) -> Iterator[Match]:
+        """Matches in data[pos:endpos]; ``deadline`` (time.monotonic()) bounds all the searches together,
+        so a file of many lines that each take just under the per-search limit is still bounded."""
         if self._multiline:
-            yield from self._iter(data, pos, endpos)
+            yield from self._iter(data, pos, endpos, deadline)
             return
         while pos < endpos:
             nl = data.find(b"\n", pos, endpos)
             line_end = endpos if nl < 0 else nl
             if line_end > pos:
-                yield from self._iter(data, pos, line_end)
+                yield from self._iter(data, pos, line_end, deadline)
             pos = line_end + 1
 
     def group_index(self, name: int | str) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, checksums
+from . import __version__, checksums, regexprobe
 from .engine import EngineSpec
 from .errors import RuleError
 from .model import Allowlist, Companion, Confidence, RegexTarget, Rule, Severity
@@ -162,6 +162,11 @@ def parse_rule(entry: Any, source: str, position: int = 0) -> Rule:
         raise RuleError(f"{where}: regex: {exc}") from None
     if any(True for _ in pattern.finditer(b"", 0, 0)):
         raise RuleError(f"{where}: regex matches the empty string")
+    if pattern.engine == "regex":  # backtracking: refuse a pattern that blows up on a short probe
+        try:
+            regexprobe.check(regex_src, multiline=multiline)
+        except regexprobe.SlowRegex as exc:
+            raise RuleError(f"{where}: regex is {exc}") from None
     checksum = _str(entry, "checksum", where, "")
     if checksum and checksum not in checksums.CHECKS:
         raise RuleError(f"{where}: unknown checksum {checksum!r} (known: {', '.join(sorted(checksums.CHECKS))})")
