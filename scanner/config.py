@@ -197,7 +197,7 @@ def _custom_rules(doc: Mapping[str, Any], v: _Validator, builtin_ids: set[str]) 
                 # repository must not be able to decide what is sent where.
                 raise v.error(("rules", i, key), f"{key} is not allowed in a config file")
         try:
-            rule = parse_rule(entry, where, i)
+            rule = parse_rule(entry, where, i, probe=True)  # user rules: refuse catastrophic backtracking
         except RuleError as exc:
             raise ConfigError(_one_line(str(exc))) from None
         if rule.id in builtin_ids:

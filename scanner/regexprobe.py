@@ -17,7 +17,7 @@ PROBE_TIMEOUT = 0.25  # seconds per probe; sound patterns need well under a mill
 PROBE_BUDGET = 1.0  # seconds for all probes of one pattern (the built-in rules need < 0.05 s each)
 # Short probes catch exponential blow-ups (they explode by ~30 characters); the long one catches
 # high-degree polynomial ones without punishing the mild quadratic cost of an ordinary finditer.
-PROBE_LENGTHS = (32, 1024)
+PROBE_LENGTHS = (32, 512)
 _FILLERS = ("a", "A", "0", "aA0", "a1", "_", "-", " ", "a ", ".", "/", "+", "=", ":", "\\", "é", "a-", "a.")
 _FAIL = "\x01"
 _LITERAL_RUN = re.compile(r"(?:\\[^A-Za-z0-9]|[^\\\[\](){}|?*+.^$])+")

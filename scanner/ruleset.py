@@ -133,7 +133,7 @@ def parse_rule_document(text: str, source: str) -> list[Rule]:
     return [parse_rule(entry, source, i) for i, entry in enumerate(entries)]
 
 
-def parse_rule(entry: Any, source: str, position: int = 0) -> Rule:
+def parse_rule(entry: Any, source: str, position: int = 0, *, probe: bool = False) -> Rule:
     where = f"{source}: rule #{position + 1}"
     if not isinstance(entry, Mapping):
         raise RuleError(f"{where}: a rule must be a mapping")
@@ -162,7 +162,7 @@ def parse_rule(entry: Any, source: str, position: int = 0) -> Rule:
         raise RuleError(f"{where}: regex: {exc}") from None
     if any(True for _ in pattern.finditer(b"", 0, 0)):
         raise RuleError(f"{where}: regex matches the empty string")
-    if pattern.engine == "regex":  # backtracking: refuse a pattern that blows up on a short probe
+    if probe and pattern.engine == "regex":  # a user's backtracking pattern: refuse one that blows up
         try:
             regexprobe.check(regex_src, multiline=multiline)
         except regexprobe.SlowRegex as exc:
