@@ -125,7 +125,10 @@ def scan_decoded(chunk: Chunk, scan: Scanner, depth: int, direct: list[Finding])
     """
     found: list[Finding] = []
     data = chunk.data
+    lo, hi = chunk.owned or (0, len(data))  # a chunk of a large file reports only its own part
     for cand in candidates(data):
+        if not lo <= cand.start < hi:
+            continue
         line_start = data.rfind(b"\n", 0, cand.start) + 1
         line_end = data.find(b"\n", cand.end)
         line_end = len(data) if line_end < 0 else line_end
@@ -159,6 +162,8 @@ def _relocate(f: Finding, chunk: Chunk, cand: Candidate, line_start: int) -> Fin
     data = chunk.data
     line_index = data.count(b"\n", 0, cand.start)
     column = len(data[line_start : cand.start].decode("utf-8", "replace")) + 1
+    if line_index == 0:
+        column += chunk.column_offset
     end_column = column + len(data[cand.start : cand.end].decode("utf-8", "replace"))
     if chunk.line_numbers is not None and line_index < len(chunk.line_numbers):
         line = chunk.line_numbers[line_index]

@@ -1,6 +1,7 @@
 """Size and shape: huge lines, many lines, many files; chunk boundaries never lose or double a finding."""
 from __future__ import annotations
 
+import base64
 import random
 from pathlib import Path
 
@@ -16,7 +17,7 @@ SMALL_CHUNK = {"LEAKSCAN_CHUNK_SIZE": "4096"}
 
 
 def _key(f: Finding) -> tuple[object, ...]:
-    return (f.rule_id, f.line, f.column, f.end_line, f.end_column, f.secret)
+    return (f.rule_id, f.line, f.column, f.end_line, f.end_column, f.secret, f.decoded)
 
 
 def _random_text(rnd: random.Random) -> bytes:
@@ -29,6 +30,8 @@ def _random_text(rnd: random.Random) -> bytes:
             parts.append(f" k={AKIA} ")
         elif r < 0.56:
             parts.append("\n" + PEM)
+        elif r < 0.6:
+            parts.append(" password: " + base64.b64encode(f"aws={AKIA}".encode()).decode() + " ")
         elif r < 0.7:
             parts.append("é€𝄞" * rnd.randint(1, 60))
         else:
@@ -49,6 +52,7 @@ def _random_blocks(rnd: random.Random, text: bytes) -> list[bytes]:
 
 @pytest.mark.parametrize("size", [1024, 1500, 4096], ids=["1KB", "1500B", "4KB"])
 def test_chunked_scan_finds_exactly_what_a_whole_buffer_scan_finds(engine: Engine, size: int) -> None:
+    # Without decoding: its per-chunk budgets differ by design between one buffer and many chunks.
     rnd = random.Random(size)
     for _ in range(60):
         text = _random_text(rnd)
@@ -138,3 +142,12 @@ def test_large_single_line_file_is_streamed_with_bounded_memory(tmp_path: Path) 
     assert sorted((r["line"], r["column"]) for r in done.rows()) == want
     # a whole-file read would need the file several times over (bytes, decode, copies)
     assert done.max_rss_kb - baseline.max_rss_kb < 8 * 1024, (done.max_rss_kb, baseline.max_rss_kb)
+
+
+def test_base64_secret_at_a_chunk_boundary_is_decoded_once_at_its_real_position(tmp_path: Path) -> None:
+    encoded = base64.b64encode(f"aws_access_key_id={AKIA}".encode()).decode()
+    text = "q" * 4080 + f" password: {encoded} " + "q" * 3000 + "\n" + "w" * 50 + f" token: {encoded}\n"
+    (tmp_path / "k8s.yaml").write_text(text)
+    done = leakscan("scan", str(tmp_path), "-f", "json", "--decode-depth", "2", env=SMALL_CHUNK)
+    got = sorted((r["line"], r["column"], r["decoded"]) for r in done.rows() if r["rule_id"] == "aws-access-key-id")
+    assert got == [(*position(text, encoded, 0), "base64"), (*position(text, encoded, 1), "base64")]
