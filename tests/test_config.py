@@ -261,3 +261,14 @@ def test_no_project_config_ignores_the_scanned_trees_suppressions(tmp_path: Path
         "b.py": f"g = '{GHP}'\n"})
     assert _rows(capsys, root) == []
     assert _ids(_rows(capsys, root, "--no-project-config")) == [("a.py", "aws-access-key-id"), ("b.py", "github-pat")]
+
+
+def test_config_decode_depth_applies_unless_flag_given(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import base64
+
+    blob = base64.b64encode(f"aws_key = {AWS} and more text here".encode()).decode()
+    root = _tree(tmp_path, None, {"a.py": f'blob = "{blob}"\n'})
+    assert _ids(_rows(capsys, root)) == [("a.py", "aws-access-key-id")]
+    (root / ".leakscan.yaml").write_text("options:\n  decode_depth: 0\n")
+    assert _rows(capsys, root) == []
+    assert _ids(_rows(capsys, root, "--decode-depth", "1")) == [("a.py", "aws-access-key-id")]
