@@ -179,3 +179,29 @@ def test_bad_baseline_is_a_usage_error(tmp_path: Path, capsys, content: str, pro
 def test_missing_baseline_is_a_usage_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     run = leakscan(capsys, "scan", str(tmp_path), "--baseline", str(tmp_path / "nope.json"))
     assert run.code == 2 and "baseline not found" in run.err
+
+
+def test_ignore_add_at_file_line_adds_that_lines_findings(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "app.py").write_text(f"x = 1\nk = '{OLD}'  # and '{NEW}'\nj = '{OTHER}'\n")
+    run = leakscan(capsys, "ignore", "add", "--at", "app.py:2", "--reason", "doc keys", cwd=tmp_path)
+    assert run.code == 0, run.err
+    lines = (tmp_path / ".leakscanignore").read_text().splitlines()
+    assert sorted(line.split()[0] for line in lines) == sorted(
+        [FP_OLD, value_fingerprint("aws-access-key-id", NEW)])
+    assert all(line.endswith("# doc keys (aws-access-key-id)") for line in lines)
+    assert OLD not in run.err + run.out
+    assert [r["line"] for r in _findings(capsys, ".", cwd=tmp_path)[1]] == [3]
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [(["--at", "app.py:1"], "no finding on that line"), (["--at", "nope.py:1"], "cannot be read"),
+     (["--at", "app.py"], "FILE:LINE"), ([FP_OLD, "--at", "app.py:1"], "either a FINGERPRINT or --at"),
+     ([], "either a FINGERPRINT or --at")],
+    ids=["empty-line", "missing-file", "no-line", "both", "neither"],
+)
+def test_ignore_add_at_errors(tmp_path: Path, capsys, argv: list[str], problem: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "app.py").write_text(f"x = 1\nk = '{OLD}'\n")
+    run = leakscan(capsys, "ignore", "add", *argv, "--reason", "r", cwd=tmp_path)
+    assert run.code == 2 and problem in run.err
+    assert not (tmp_path / ".leakscanignore").exists()

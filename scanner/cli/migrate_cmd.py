@@ -26,10 +26,14 @@ def migrate_group() -> None:
     """Switch from gitleaks or detect-secrets without losing configuration or suppressions."""
 
 
-def _engine(root: Path, config_file: str | None) -> Engine:
+def migration_engine(root: Path, config_file: str | None) -> Engine:
+    from .common import DEFAULT_DECODE_DEPTH
+
     project = load_project(str(root), ProjectOptions(config_file=config_file))
+    depth = project.config.options.decode_depth
+    spec = spec_for(project, use_hyperscan=False, decode_depth=DEFAULT_DECODE_DEPTH if depth is None else depth)
     # Markers off: map every suppression to a fingerprint, even where a marker also covers it.
-    return Engine(dataclasses.replace(spec_for(project, use_hyperscan=False), markers=None))
+    return Engine(dataclasses.replace(spec, markers=None))
 
 
 def _print_report(title: str, report: MigrationReport, written: Sequence[str]) -> None:
@@ -96,7 +100,7 @@ def migrate_gitleaks(root: str, gitleaks_config: str | None, gitleaks_ignore: st
     _print_report("gitleaks config", config_report, written)
     if ign.is_file():
         config_file = str(target) if target.exists() else (str(cfg) if cfg.is_file() else None)
-        entries, report = from_gitleaksignore(ign, _engine(base, config_file), read_content(base))
+        entries, report = from_gitleaksignore(ign, migration_engine(base, config_file), read_content(base))
         _print_report(".gitleaksignore", report, _append_ignores(base, entries, dry_run))
 
 
@@ -111,5 +115,5 @@ def migrate_detect_secrets(root: str, ds_baseline: str | None, dry_run: bool) ->
     path = Path(ds_baseline) if ds_baseline else base / ".secrets.baseline"
     if not path.is_file():
         raise UsageError(f"{path}: not found")
-    entries, report = from_detect_secrets(path, _engine(base, None), read_content(base))
+    entries, report = from_detect_secrets(path, migration_engine(base, None), read_content(base))
     _print_report("detect-secrets baseline", report, _append_ignores(base, entries, dry_run))

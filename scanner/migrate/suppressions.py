@@ -54,6 +54,15 @@ def _findings(engine: Engine, read: Reader, path: str, commit: str | None) -> li
     return engine.scan(Chunk(data=to_utf8(data), path=path)).findings
 
 
+def file_findings(engine: Engine, path: Path) -> list[Finding] | None:
+    """Findings in one working-tree file, or None when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return [] if is_binary(data) else engine.scan(Chunk(data=to_utf8(data), path=str(path))).findings
+
+
 def from_gitleaksignore(source: Path, engine: Engine, read: Reader) -> tuple[list[IgnoreEntry], MigrationReport]:
     report = MigrationReport()
     entries: list[IgnoreEntry] = []
