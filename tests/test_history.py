@@ -301,3 +301,68 @@ def test_source_error_type_for_shallow(make_repo: MakeRepo, tmp_path: Path) -> N
     clone, shas = _shallow_clone(make_repo, tmp_path)
     with pytest.raises(SourceError):
         list_commits(open_repo(str(clone)), Selection(range=f"{shas[0]}..HEAD"))
+
+
+def test_utf16_file_edited_later_is_found_once_at_its_line(make_repo: MakeRepo, capsys) -> None:
+    repo = make_repo()
+    (repo / "w.txt").write_bytes(("a = 1\r\n" + KEY_LINE).encode("utf-16"))
+    git(repo, "add", "w.txt")
+    added = commit(repo, "utf-16 file")
+    (repo / "w.txt").write_bytes(("a = 1\r\n" + KEY_LINE + "b = 2\r\n").encode("utf-16"))
+    git(repo, "add", "w.txt")
+    commit(repo, "edit it")
+    run = leakscan(capsys, "history", str(repo))
+    assert [(f["path"], f["line"], f["commit"]) for f in run.findings] == [("w.txt", 2, added)]
+
+
+def test_progress_is_shown_only_on_a_terminal_and_never_with_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from scanner.cli.git_progress import history_progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    with history_progress(True) as update:  # pytest captures stderr: not a terminal
+        assert update is None
+    tty = Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    with history_progress(False) as update:
+        assert update is None
+    with history_progress(True) as update:
+        assert update is not None
+        update(12, 3, 10, 2_000_000)
+    assert "history" in tty.getvalue() and AWS not in tty.getvalue()
+
+
+def test_secret_added_between_two_distant_edits_keeps_its_real_line(make_repo: MakeRepo, capsys) -> None:
+    repo = make_repo()
+    lines = [f"line_{i} = {i}\n" for i in range(1, 61)]
+    commit(repo, "base", {"big.py": "".join(lines)})
+    edited = lines[:]
+    edited[4] = "line_5 = 'changed'\n"
+    edited[39] = KEY_LINE
+    edited[54] = "line_55 = 'changed'\n"
+    added = commit(repo, "three edits", {"big.py": "".join(edited)})
+    run = leakscan(capsys, "history", str(repo))
+    assert [(f["path"], f["line"], f["column"], f["commit"]) for f in run.findings] == [("big.py", 40, 21, added)]
+
+
+PEM_BODY = (
+    "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi6Z0hJ2Wb7fPr3bTnG8sK1uL4a\n"
+    "q0a8W2Yx3Jt6mV9nR5bK2cL7dF4gH1jS8eP0oU3iA6zQ9wX2vB5nM7kL4jH1gF3d\n"
+)
+
+
+def test_second_private_key_in_a_file_is_found_though_its_begin_and_end_lines_are_not_new(make_repo: MakeRepo,
+                                                                                           capsys) -> None:
+    repo = make_repo()
+    first = "-----BEGIN RSA PRIVATE KEY-----\n" + PEM_BODY + "-----END RSA PRIVATE KEY-----\n"
+    other = first.replace("3Tz2", "9Qx7").replace("q0a8", "Zr5k")
+    a = commit(repo, "one key", {"keys.pem": first})
+    b = commit(repo, "another key", {"keys.pem": first + "\n" + other})
+    run = leakscan(capsys, "history", str(repo))
+    got = sorted((f["rule_id"], f["line"], f["commit"]) for f in run.findings)
+    assert got == sorted([("private-key", 1, a), ("private-key", 6, b)])

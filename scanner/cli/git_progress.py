@@ -1,4 +1,4 @@
-"""A rich progress bar on stderr for history scans: commits, blobs, bytes and rate (terminals only)."""
+"""A rich progress bar on stderr for history scans: commits, changes, MB and MB/s (terminals only)."""
 from __future__ import annotations
 
 import sys
@@ -18,19 +18,19 @@ def history_progress(enabled: bool) -> Iterator[Callable[[int, int, int, int], N
     progress = Progress(
         TextColumn("[bold]history"),
         BarColumn(),
-        TextColumn("{task.fields[commits]} commits  {task.completed:.0f}/{task.total:.0f} blobs"),
+        TextColumn("{task.fields[commits]} commits  {task.fields[done]}/{task.fields[listed]} changes"),
         TextColumn("{task.fields[mb]:.0f} MB  {task.fields[rate]:.0f} MB/s"),
         TimeElapsedColumn(),
         console=Console(file=sys.stderr),
         transient=True,
     )
-    task = progress.add_task("history", total=None, commits=0, mb=0.0, rate=0.0)
+    task = progress.add_task("history", total=None, commits=0, done=0, listed=0, mb=0.0, rate=0.0)
 
     def update(commits: int, blobs_done: int, blobs_listed: int, bytes_done: int) -> None:
         elapsed = progress.tasks[0].elapsed or 1e-9
         mb = bytes_done / 1e6
-        progress.update(task, completed=blobs_done, total=max(blobs_listed, 1), commits=commits, mb=mb,
-                        rate=mb / elapsed)
+        progress.update(task, completed=blobs_done, total=max(blobs_listed, blobs_done, 1), commits=commits,
+                        done=blobs_done, listed=blobs_listed, mb=mb, rate=mb / elapsed)
 
     with progress:
         yield update

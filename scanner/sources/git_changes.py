@@ -16,7 +16,7 @@ from ..engine import Engine
 from ..model import Chunk, Finding
 from . import Notes
 from .git_blobs import read_blobs
-from .text import is_binary, to_utf8
+from .text import SNIFF, is_binary, to_utf8
 
 NULL_SHA = "0" * 40
 _STEP = 1 << 12
@@ -30,8 +30,8 @@ class ChangeResult:
 
     by_change: dict[PairKey, list[Finding]] = field(default_factory=dict)
     notes: Notes = field(default_factory=Notes)
-    blobs: int = 0
-    bytes: int = 0
+    blobs: int = 0  # changes scanned
+    bytes: int = 0  # bytes read
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,13 @@ class ChangeBatch:
                 except StopIteration:
                     return None  # missing from a partial clone
                 loaded[got] = data
-                result.blobs += 1
                 result.bytes += len(data)
             return loaded[sha]
 
         try:
             for path, pairs in self.paths:
                 for new, old in pairs:
+                    result.blobs += 1
                     new_data = get(new)
                     old_data = get(old) if old != NULL_SHA else b""
                     if new_data is not None and not engine.path_allowed(path):
@@ -102,19 +102,48 @@ def scan_change(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes,
 
         found = engine.scan(Chunk(data=printable_strings(new), path=path, kind="binary-strings")).findings
         return [f for f in found if f.secret.encode("utf-8", "surrogatepass") not in old]
-    start, end = changed_lines(new, old) if old and not is_binary(old) else (0, len(new))
+    # Cut at newline bytes only where a newline is one byte: not in UTF-16 text (NULs in the head).
+    whole = not old or is_binary(old) or b"\x00" in new[:SNIFF]
+    start, end = (0, len(new)) if whole else changed_lines(new, old)
     if start >= end:
         return []
     window = new[start:end]
+    first_line = new.count(b"\n", 0, start)
+    numbers: tuple[int, ...] | None = None
+    if not whole:
+        window, numbers = _new_lines(window, old[start : len(old) - (len(new) - end)], first_line)
+        if not window:
+            return []
     # Plain ASCII needs no decoding check: the common case, and the one that costs most to re-check.
     data = window if window.isascii() else to_utf8(window)
     notes.files_scanned += 1
     notes.bytes_scanned += len(window)
-    chunk = Chunk(data=data, path=path, line_offset=new.count(b"\n", 0, start))
+    chunk = Chunk(data=data, path=path, line_offset=first_line, line_numbers=numbers)
     found = engine.scan(chunk).findings
     if not old:
         return found
     return [f for f in found if f.secret.encode("utf-8", "surrogatepass") not in old]
+
+
+def _new_lines(window: bytes, old_window: bytes, first_line: int) -> tuple[bytes, tuple[int, ...] | None]:
+    """The lines of ``window`` that ``old_window`` does not have, with one line of context each side
+    (so a multi-line block such as a PEM key keeps its BEGIN and END lines), and their line numbers.
+
+    A line-set difference rather than a diff: hashing lines is cheap, and a line that was already
+    there somewhere in the old version was not introduced by this change.
+    """
+    lines = window.split(b"\n")
+    if window.endswith(b"\n"):
+        lines.pop()
+    old_lines = set(old_window.split(b"\n"))
+    fresh = [i for i, line in enumerate(lines) if line not in old_lines]
+    if not fresh:
+        return b"", None
+    if len(fresh) * 2 >= len(lines):  # mostly new: the whole window costs less than picking lines
+        return window, None
+    keep = sorted({j for i in fresh for j in (i - 1, i, i + 1) if 0 <= j < len(lines)})
+    data = b"\n".join(lines[j] for j in keep) + b"\n"
+    return data, tuple(first_line + j + 1 for j in keep)
 
 
 def changed_lines(new: bytes, old: bytes) -> tuple[int, int]:

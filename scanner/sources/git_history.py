@@ -163,11 +163,11 @@ class HistoryScan:
                 done_bytes += res.bytes
                 total = max(total, self.result.blobs)
                 if self.progress:
-                    self.progress(len(self._changes), done_blobs, max(total, done_blobs), done_bytes)
+                    self.progress(len(self.resolved.commits), done_blobs, max(total, done_blobs), done_bytes)
             self.result.findings = self._attribute(by_change) + self._fill_messages(messages)
         finally:
             close_readers()
-        self.result.commits = len(self._changes)
+        self.result.commits = len(self.resolved.commits)
         if self.tags:
             self.result.findings += self._scan_tags()
         return self.result
