@@ -48,6 +48,7 @@ PUBLISHED_EXAMPLES = frozenset(
 _JWT_IO_PAYLOAD = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
 
 _SEQUENCES = ("0123456789", "1234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zyxwvutsrq")
+_SEQUENCE_GRAMS = frozenset(seq[i : i + 7] for seq in _SEQUENCES for i in range(len(seq) - 6))
 
 # A value that names where the secret lives instead of being it.
 _REFERENCE = re.compile(
@@ -142,11 +143,9 @@ def _is_sequence_or_repetition(lowered: str) -> bool:
     alnum = "".join(ch for ch in lowered if ch.isalnum())
     if len(alnum) < 8:
         return False
-    # Keyboard walks and counting: "1234567890abcdef", "abcdefghij".
-    for seq in _SEQUENCES:
-        for i in range(len(seq) - 6):
-            if seq[i : i + 7] in alnum:
-                return True
+    # Keyboard walks and counting: "1234567890abcdef", "abcdefghij" (any 7 characters of one).
+    if any(alnum[i : i + 7] in _SEQUENCE_GRAMS for i in range(len(alnum) - 6)):
+        return True
     if _INTERLEAVED.search(lowered) or _REPEATED_GROUP.search(lowered):
         return True
     # A short unit repeated: "abcabcabcabc", "12121212".
