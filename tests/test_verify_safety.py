@@ -283,3 +283,14 @@ def test_findings_without_a_verifier_are_unknown_and_nothing_is_sent(acme: FakeS
     (f,) = _verify([_finding(rule_id="other-rule")], _rule(_acme()))
     assert _verdict(f) == (Verdict.UNKNOWN, "no verifier for this rule")
     assert acme.seen == []
+
+
+@pytest.mark.parametrize("secret", ["tok_1@127.0.0.2/x", "tok_1/../../admin", "tok_1?next=http://evil", "tok_1#frag"],
+                         ids=["userinfo-like", "traversal", "query", "fragment"])
+def test_credential_in_a_path_cannot_change_host_or_path(secret: str, acme: FakeServer) -> None:
+    acme.custom.insert(0, ("GET", r"/bot(.+)/getMe$", lambda seen, m: (200, {"login": "x"}, {})))
+    rule = _rule(_acme(request={"url": "https://api.acme.example/bot{{secret}}/getMe"}), regex=r"(tok_\S+)")
+    (f,) = _verify([_finding(secret)], rule)
+    (seen,) = acme.seen
+    assert seen.path.startswith("/bot") and seen.path.endswith("/getMe") and seen.path.count("/") == 2
+    assert _verdict(f)[0] is Verdict.VALID
