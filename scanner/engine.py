@@ -321,14 +321,15 @@ def link_companions(findings: list[Finding], companions: dict[str, tuple[Compani
     def near(f: Finding, c: Companion) -> list[Finding]:
         return [g for g in by_rule.get(c.rule, ()) if abs(g.line - f.line) <= c.within_lines and g.secret != f.secret]
 
-    spans: dict[tuple[int, int, int, int], set[str]] = {}
-    for f in findings:
-        spans.setdefault((f.line, f.column, f.end_line, f.end_column), set()).add(f.rule_id)
+    def needs_partner(f: Finding) -> bool:
+        return any(c.required for c in companions.get(f.rule_id, ()))
+
+    claimed = {(f.line, f.column, f.end_line, f.end_column) for f in findings if not needs_partner(f)}
     kept = []
     for f in findings:
-        required = [c for c in companions.get(f.rule_id, ()) if c.required]
-        if required and (
-            not any(near(f, c) for c in required) or len(spans[(f.line, f.column, f.end_line, f.end_column)]) > 1
+        if needs_partner(f) and (
+            (f.line, f.column, f.end_line, f.end_column) in claimed
+            or not any(near(f, c) for c in companions[f.rule_id] if c.required)
         ):
             continue
         kept.append(f)
