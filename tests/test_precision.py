@@ -79,7 +79,7 @@ def test_values_that_are_not_secrets_are_not_reported(engine: Engine, text: str)
     pytest.param("SECRET_KEY=q8Vt2LmX9wKz4RbN7pYc", "generic-secret-unquoted", "q8Vt2LmX9wKz4RbN7pYc", id="env"),
     pytest.param('"client_secret": "6da89121079f83b2eb6acccf8219ea98"', "generic-secret", "6da89121079f83b2eb6acccf8219ea98",
                  id="json-hex-secret"),
-    pytest.param('heroku_api_key = "0c5a3f2e-7b1d-4e9a-8c6f-2d4b1a9e7f30"', "generic-secret",
+    pytest.param('billing_api_key = "0c5a3f2e-7b1d-4e9a-8c6f-2d4b1a9e7f30"', "generic-secret",
                  "0c5a3f2e-7b1d-4e9a-8c6f-2d4b1a9e7f30", id="uuid-shaped-key"),
 ])
 def test_real_looking_generic_secrets_are_reported(engine: Engine, text: str, rule_id: str, secret: str) -> None:
