@@ -268,7 +268,7 @@ class Engine:
         line_end = lines.line_end(s)
         line_text = _line_excerpt(data, line_start, line_end, s, e)
         match = data[ms : min(me, ms + MAX_MATCH_TEXT)].decode("utf-8", "replace")
-        if filters.is_placeholder(secret, rule, match=match, line=line_text):
+        if filters.is_placeholder(secret, rule, match=match, line=line_text, path=chunk.path):
             return None
         confidence = grade(rule, secret, entropy, chunk.path)
         commit = chunk.commit.sha if chunk.commit else None

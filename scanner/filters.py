@@ -81,7 +81,7 @@ _NOT_SECRET_VALUE = re.compile(
     r"|(?:\.{0,2}/|~/|[A-Za-z]:\\|\\\\)"  # file paths
     r"|[\w.+-]+@[\w-]+\.[\w.-]+$"  # e-mail addresses
     r"|[\w.-]+\.(?:pem|crt|cer|key|p12|pfx|jks|keystore|keytab|json|ya?ml|xml|txt|ini|conf|cfg|env|properties|pub|der|csr|gpg|asc|js|py|rb|go|sh|html?|css|png|jpe?g|svg)$"
-    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$"  # CONSTANT_NAMES: a variable, not its value
+    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+:?$"  # CONSTANT_NAMES: a variable, not its value
     r"|-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|PGP PUBLIC KEY)"
     r"|ssh-(?:rsa|ed25519|dss) AAAA|ecdsa-sha2-nistp\d+ AAAA"
     r")"
@@ -101,17 +101,21 @@ _KEY_CONTAINS_DENY = re.compile(
     r"|page|cursor|tokenizer|tokenize|tokentype|reset|forgot|confirm|policy|strength|hint|prompt|label"
     r"|input|field|form|column|button|dialog|regex|pattern|validat"
 )
+_CAMEL_WORDS = re.compile(r"[A-Za-z][a-z]+(?:[A-Z][a-z]+)+")
+_FORMAT_STRING = re.compile(r"%[sdr]|\{\d*\}|\{[a-z_]+\}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CODE_FILE = re.compile(r"(?i)\.(?:py|pyi|js|jsx|mjs|cjs|ts|tsx|go|java|kt|kts|scala|rb|php|cs|c|h|cc|cpp|hpp|rs|swift|m|mm|lua|pl|pm|groovy|dart|r|jl)$")
 _PASSWORD_KEY = re.compile(r"(?i)pass|pwd")
 _KEY_TOKEN = re.compile(r"[A-Za-z_][\w.-]*")
 _KEY_WORD = re.compile(r"(?i)pass|pwd|pw|secret|token|key|auth|credential")
 
 
-def is_placeholder(secret: str, rule: Rule, *, match: str = "", line: str = "") -> bool:
+def is_placeholder(secret: str, rule: Rule, *, match: str = "", line: str = "", path: str = "") -> bool:
     """True when the value is evidently not a real credential (see the module docstring)."""
-    return rejection(secret, rule, match=match, line=line) is not None
+    return rejection(secret, rule, match=match, line=line, path=path) is not None
 
 
-def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "") -> str | None:
+def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "", path: str = "") -> str | None:
     """Why the value is not a credential, or None when it may be one. Never includes the value."""
     if secret in PUBLISHED_EXAMPLES or _JWT_IO_PAYLOAD in secret:
         return "published example"
@@ -124,7 +128,7 @@ def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "") -> st
         if at > 0 and _LOOKUP_BEFORE.search(line, max(0, at - 48), at):
             return "reference"
     if GENERIC_TAG in rule.tags:
-        return _generic_rejection(secret, match, line)
+        return _generic_rejection(secret, match, line, path)
     return None
 
 
@@ -155,18 +159,24 @@ def _is_sequence_or_repetition(lowered: str) -> bool:
     return False
 
 
-def _generic_rejection(secret: str, match: str, line: str) -> str | None:
+def _generic_rejection(secret: str, match: str, line: str, path: str) -> str | None:
     """Generic rules only: sequences, non-secret shapes, code, and key names that are not secrets."""
+    if secret != secret.strip() or _FORMAT_STRING.search(secret):
+        return "not a secret value"
     if _is_sequence_or_repetition(secret.lower()) or secret.lower() in _GENERIC_PLACEHOLDER_VALUES:
         return "placeholder"
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
     key = _key_name(secret, match, line)
-    if _SLUG.fullmatch(secret) and not _PASSWORD_KEY.search(key) and len(key) > 2:
-        return "identifier"  # lower-case words joined by '-', '_' or '.': a name (passwords may be words)
+    if (_SLUG.fullmatch(secret) or _CAMEL_WORDS.fullmatch(secret)) and not _PASSWORD_KEY.search(key) and len(key) > 2:
+        return "identifier"  # words joined by '-', '_', '.' or camel case: a name (passwords may be words)
+    if key and secret.lower() == key.lower():
+        return "identifier"
     if _DOTTED_CODE.fullmatch(secret) and sum(c.isdigit() for c in secret) * 10 < len(secret):
         return "code"
     at = match.find(secret)
+    if at > 0 and match[at - 1] not in "\"'`" and _CODE_FILE.search(path) and _IDENTIFIER.fullmatch(secret):
+        return "code"  # an unquoted name in source code is a variable, not a literal value
     if at > 0 and match[at - 1] not in "\"'`":
         if "=" in secret.rstrip("="):
             return "not a secret value"  # key=value pairs, query strings: base64 only pads at the end

@@ -14,7 +14,7 @@ from scanner.engine import Engine
 from scanner.model import Chunk, Confidence
 
 
-def _found(engine: Engine, text: str, path: str = "app/config.py", kind: str = "file") -> list[tuple[str, str]]:
+def _found(engine: Engine, text: str, path: str = "app/config.txt", kind: str = "file") -> list[tuple[str, str]]:
     chunk = Chunk(data=text.encode(), path=path, kind=kind)
     return [(f.rule_id, f.secret) for f in engine.scan(chunk).findings]
 
@@ -69,6 +69,8 @@ def test_references_are_not_values(engine: Engine, text: str) -> None:
     pytest.param('password_hash = "5f4dcc3b5aa765d61d8327deb882cf99"', id="hash-key"),
     pytest.param('icon_token = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB"', id="data-uri"),
     pytest.param('password_label = "Enter your password below"', id="prose"),
+    pytest.param('USER_PASSWD = "%s:%s" % (USER, PASSWD)', id="format-string"),
+    pytest.param("authorization = authorization[1].encode('ascii')", id="code-expression"),
 ])
 def test_values_that_are_not_secrets_are_not_reported(engine: Engine, text: str) -> None:
     assert _found(engine, text) == []
@@ -84,6 +86,16 @@ def test_values_that_are_not_secrets_are_not_reported(engine: Engine, text: str)
 ])
 def test_real_looking_generic_secrets_are_reported(engine: Engine, text: str, rule_id: str, secret: str) -> None:
     assert _found(engine, text) == [(rule_id, secret)]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("self.username, self.password = credentials", id="python-assignment"),
+    pytest.param("smtp.password = sim_auth", id="attribute"),
+    pytest.param("PseudoToken = Whitespace + group(PseudoExtras, Number)", id="expression"),
+])
+def test_unquoted_names_in_source_code_are_variables(engine: Engine, text: str) -> None:
+    assert _found(engine, text, path="lib/client.py") == []
+    assert _found(engine, text.replace(" + group(PseudoExtras, Number)", ""), path="conf/app.ini") != []
 
 
 def test_generic_rules_do_not_run_on_strings_from_binaries(engine: Engine) -> None:
