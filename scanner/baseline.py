@@ -77,6 +77,8 @@ def load(path: str | os.PathLike[str]) -> Baseline:
         raise ConfigError(f"{source}: cannot read baseline: {getattr(exc, 'strerror', None) or exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: baseline is nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("tool") != "leakscan" or not isinstance(doc.get("findings"), list):
         raise ConfigError(f"{source}: not a leakscan baseline (expected an object with tool and findings)")
     if doc.get("version") != VERSION:

@@ -98,6 +98,13 @@ def load_config(path: str | os.PathLike[str], builtin: Sequence[Rule]) -> Config
         raise ConfigError(f"{source}: cannot read config: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{source}: config is not UTF-8 text") from None
+    try:
+        return _load(text, source, builtin)
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply") from None
+
+
+def _load(text: str, source: str, builtin: Sequence[Rule]) -> Config:
     if source.endswith(".toml"):
         from .migrate.gitleaks import config_from_toml
 
@@ -304,11 +311,14 @@ def _load_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
         raise ConfigError(f"{source}{where}: {_one_line(problem)}") from None
     lines: dict[Path_, int] = {}
     if node is not None:
-        _index(node, (), lines, source)
+        _index(node, (), lines, source, set())
     return doc, lines
 
 
-def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str) -> None:
+def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str, visited: set[int]) -> None:
+    if id(node) in visited:  # an alias: indexed once, so nested aliases cannot blow up the walk
+        return
+    visited.add(id(node))
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: set[object] = set()
@@ -318,11 +328,11 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str) -
                 raise ConfigError(f"{source}:{key_node.start_mark.line + 1}: {_dotted((*path, key))}: duplicate key")
             seen.add(key)
             lines[(*path, key)] = key_node.start_mark.line + 1
-            _index(value_node, (*path, key), lines, source)
+            _index(value_node, (*path, key), lines, source, visited)
             lines[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, (*path, i), lines, source)
+            _index(item, (*path, i), lines, source, visited)
 
 
 def _dotted(path: Path_) -> str:

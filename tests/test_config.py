@@ -272,3 +272,24 @@ def test_config_decode_depth_applies_unless_flag_given(tmp_path: Path, capsys) -
     (root / ".leakscan.yaml").write_text("options:\n  decode_depth: 0\n")
     assert _rows(capsys, root) == []
     assert _ids(_rows(capsys, root, "--decode-depth", "1")) == [("a.py", "aws-access-key-id")]
+
+
+ALIAS_BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 12))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [(".leakscan.yaml", ALIAS_BOMB, "a0: unknown key"),
+     (".leakscan.yaml", "x: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+     ("g.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply")],
+    ids=["yaml-alias-bomb", "yaml-deep-nesting", "toml-deep-nesting"],
+)
+def test_hostile_config_fails_fast_with_usage_error(tmp_path: Path, name: str, content: str, message: str) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / name).write_text(content)
+    done = subprocess.run([sys.executable, "-m", "scanner", "scan", str(tmp_path), "--config", str(tmp_path / name)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and message in done.stderr, done.stderr

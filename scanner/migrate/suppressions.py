@@ -108,6 +108,8 @@ def from_detect_secrets(source: Path, engine: Engine, read: Reader) -> tuple[lis
         raise ConfigError(f"{source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply") from None
     results = doc.get("results") if isinstance(doc, dict) else None
     if not isinstance(results, dict):
         raise ConfigError(f"{source}: not a detect-secrets baseline (no results object)")
