@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError, RuleError
 from .model import Allowlist, Confidence, RegexTarget, Rule, Severity
 from .pathglob import glob_to_regex
@@ -301,6 +299,8 @@ def _options(doc: Mapping[str, Any], v: _Validator) -> ScanOptions:
 
 
 def _load_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+    import yaml  # only when a config file exists: a plain scan starts without it
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         doc = yaml.safe_load(text)
@@ -315,7 +315,9 @@ def _load_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
     return doc, lines
 
 
-def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str, visited: set[int]) -> None:
+def _index(node: Any, path: Path_, lines: dict[Path_, int], source: str, visited: set[int]) -> None:
+    import yaml
+
     if id(node) in visited:  # an alias: indexed once, so nested aliases cannot blow up the walk
         return
     visited.add(id(node))

@@ -3,34 +3,104 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, LeakscanError
-from .config_cmd import config_group, rules_group
-from .history import history
-from .migrate_cmd import migrate_group
-from .ci import ci, pre_push
-from .scan import scan
-from .staged import staged
-from .suppress_cmd import baseline_group, ignore_group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _scan() -> click.Command:
+    from .scan import scan
+
+    return scan
+
+
+def _history() -> click.Command:
+    from .history import history
+
+    return history
+
+
+def _staged() -> click.Command:
+    from .staged import staged
+
+    return staged
+
+
+def _ci() -> click.Command:
+    from .ci import ci
+
+    return ci
+
+
+def _pre_push() -> click.Command:
+    from .ci import pre_push
+
+    return pre_push
+
+
+def _config() -> click.Command:
+    from .config_cmd import config_group
+
+    return config_group
+
+
+def _rules() -> click.Command:
+    from .config_cmd import rules_group
+
+    return rules_group
+
+
+def _ignore() -> click.Command:
+    from .suppress_cmd import ignore_group
+
+    return ignore_group
+
+
+def _baseline() -> click.Command:
+    from .suppress_cmd import baseline_group
+
+    return baseline_group
+
+
+def _migrate() -> click.Command:
+    from .migrate_cmd import migrate_group
+
+    return migrate_group
+
+
+# Every command, loaded when it is run: `leakscan scan` on one file should not import the git,
+# verification and migration layers (start-up is a target: <= 150 ms end to end).
+COMMANDS: dict[str, Callable[[], click.Command]] = {
+    "scan": _scan,
+    "history": _history,
+    "staged": _staged,
+    "ci": _ci,
+    "pre-push": _pre_push,
+    "config": _config,
+    "rules": _rules,
+    "ignore": _ignore,
+    "baseline": _baseline,
+    "migrate": _migrate,
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        loader = COMMANDS.get(cmd_name)
+        return loader() if loader is not None else None
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="leakscan")
 def cli() -> None:
     """Find leaked secrets in files, staged changes and git history."""
-
-
-cli.add_command(scan)
-cli.add_command(history)
-cli.add_command(staged)
-cli.add_command(ci)
-cli.add_command(pre_push)
-for _group in (config_group, rules_group, ignore_group, baseline_group, migrate_group):
-    cli.add_command(_group)
 
 
 def main(argv: list[str] | None = None) -> Any:
