@@ -193,7 +193,7 @@ class Engine:
     # -- scanning ----------------------------------------------------------------------------------
     def scan(self, chunk: Chunk) -> ChunkResult:
         result = self._scan_text(chunk)
-        if self.spec.decode_depth and chunk.data:
+        if self.spec.decode_depth and chunk.data and decoding.worth_decoding(chunk.path):
             depth = self.spec.decode_depth
             decoded = decoding.scan_decoded(chunk, lambda c: self._scan_text(c).findings, depth, result.findings)
             result.findings.extend(decoded)

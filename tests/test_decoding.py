@@ -84,3 +84,10 @@ def test_decoding_work_is_capped_per_chunk() -> None:
     blob = "\n".join(f"k{i} = {_b64(f'value number {i:06d} padding')}" for i in range(5000)).encode()
     found = list(decoding.candidates(blob))
     assert 0 < len(found) <= decoding.MAX_CANDIDATES
+
+
+@pytest.mark.parametrize(("path", "decoded"), [("deploy/secret.yaml", True), (".env", True), ("src/settings.py", False)])
+def test_source_files_are_not_decoded(decoding_engine, path: str, decoded: bool) -> None:  # type: ignore[no-untyped-def]
+    text = f"db_password: {_b64('Hunter2S3cret!')}\n".encode()
+    findings = decoding_engine.scan(Chunk(data=text, path=path)).findings
+    assert any(f.decoded for f in findings) is decoded
