@@ -79,7 +79,7 @@ def working_tree_findings() -> list[Finding]:
     return [
         dataclasses.replace(f, verification=Verification(Verdict.VALID, "200 from /v1/whoami", "svc-deploy"))
         if f.rule_id == "initech-token" and f.path.endswith("run.sh")
-        else dataclasses.replace(f, decoded="base64") if f.rule_id == "hooli-private-key" else f
+        else dataclasses.replace(f, decoded="base64") if f.rule_id == "acme-api-key" and f.line == 4 else f
         for f in found
     ]
 

@@ -147,3 +147,14 @@ def test_no_color_console_writes_no_colour_codes() -> None:
     console_report.render(working_tree_findings(), run_info(), colourless)
     assert "\x1b[" in out.getvalue()  # still a terminal: bold and reverse remain
     assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", out.getvalue())  # but no foreground colour
+
+
+def test_line_of_a_secret_found_through_an_encoding_is_shown_only_with_show_secrets() -> None:
+    import base64
+
+    encoded = base64.b64encode(ACME.encode()).decode()
+    (finding,) = scan_text(f"k = '{ACME}'\n", f"{ROOT}/a.py")
+    decoded = dataclasses.replace(finding, decoded="base64", line_text=f"blob = '{encoded}'")
+    masked = _render([decoded], run_info())
+    assert encoded not in masked and "│" not in masked
+    assert encoded in _render([decoded], run_info(), show_secrets=True)

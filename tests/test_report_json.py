@@ -136,3 +136,13 @@ def test_git_fields_are_null_for_working_tree_and_set_for_history() -> None:
     assert all(r[k] is None for r in tree for k in ("commit", "author", "email", "date", "message"))
     history = json.loads(_json(history_findings(), run_info("history")))
     assert all(re.fullmatch(r"[0-9a-f]{40}", r["commit"]) and r["author"] and r["date"] for r in history)
+
+
+def test_redact_drops_the_match_of_a_secret_found_through_an_encoding() -> None:
+    import base64
+
+    encoded = base64.b64encode(ACME.encode()).decode()
+    (finding,) = scan_text(f"k = '{ACME}'\n", f"{ROOT}/a.py")
+    decoded = dataclasses.replace(finding, decoded="base64", match=f"blob = '{encoded}'")
+    (row,) = json.loads(_json([decoded], run_info(), redacted=True))
+    assert (row["secret"], row["match"]) == ("REDACTED", "REDACTED")

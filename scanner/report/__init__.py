@@ -66,8 +66,9 @@ def _redact(finding: Finding, replacement: str, scrub: Scrubber) -> Finding:
         path=scrub(finding.path),
         verification=verification,
         secret=replacement,
-        match=scrub(finding.match),
-        line_text=scrub(finding.line_text),
+        # a secret found through an encoding may sit in the match in encoded form, which scrubbing misses
+        match=replacement if finding.decoded else scrub(finding.match),
+        line_text="" if finding.decoded else scrub(finding.line_text),
         related=tuple((rule_id, replacement) for rule_id, _ in finding.related),
         commit=commit,
     )

@@ -102,15 +102,21 @@ def _finding(f: Finding, hide: Callable[[str], str], hide_in: Callable[[str], st
 def _matched_line(
     f: Finding, hide: Callable[[str], str], hide_in: Callable[[str], str], *, plain: bool
 ) -> list[Text]:
-    """The first matched line, every secret hidden, this finding's secret highlighted (carets when plain)."""
+    """The first matched line, every secret hidden, this finding's secret highlighted (carets when plain).
+
+    A secret found through an encoding (base64) is in the line only in encoded form, which hiding
+    cannot see: such a line is shown only with --show-secrets.
+    """
+    hidden = hide(f.secret) != f.secret
+    if f.decoded and hidden:
+        return []
     line = f.line_text.rstrip("\r\n")
     head = f.secret.split("\n", 1)[0]  # a multi-line secret starts on this line
-    start = f.column - 1
-    if not (0 <= start <= len(line) and head and line.startswith(head, start)):
-        found = line.find(head) if head else -1
-        start = found if found >= 0 else -1
+    start = f.column - 1  # the line may be an excerpt of a long line: then only a search finds it
+    if not (head and line.startswith(head, start) and start >= 0):
+        start = line.find(head) if head else -1
     before, after = (line[:start], line[start + len(head):]) if start >= 0 else (line, "")
-    shown = hide(f.secret) if start >= 0 else ""
+    shown = (hide(f.secret) if hidden else head) if start >= 0 else ""
     before, after = hide_in(before), hide_in(after)
     indent = len(before) - len(before.lstrip())
     before = before[indent:]
