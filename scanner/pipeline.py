@@ -41,6 +41,7 @@ _WORKER_ENGINE: Engine | None = None
 def _init_worker(spec: EngineSpec) -> None:
     global _WORKER_ENGINE
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's SIGTERM handler is not ours: just stop
     _WORKER_ENGINE = Engine(spec)
 
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
+import threading
 from typing import Any
 
 import click
@@ -103,8 +105,25 @@ def cli() -> None:
     """Find leaked secrets in files, staged changes and git history."""
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn every expected failure into a one-line message and exit code."""
+    # A CI runner cancels a job with SIGTERM: stop like on Ctrl-C, so the workers are stopped too
+    # (left alone they would keep scanning, holding the job's output pipes open).
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _run(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str] | None) -> Any:
     try:
         return cli.main(args=argv, prog_name="leakscan", standalone_mode=False)
     except click.exceptions.Exit as exc:
