@@ -72,6 +72,9 @@ class ChangeBatch:
                     result.blobs += 1
                     new_data = get(new)
                     old_data = get(old) if old != NULL_SHA else b""
+                    if new_data is None:  # never silently: a corrupt object must not hide a leak
+                        result.notes.errors.append(f"{path}: object {new} could not be read "
+                                                   "(missing or corrupt); this version was not scanned")
                     if new_data is not None and not engine.path_allowed(path):
                         found = scan_change(engine, new_data, old_data or b"", path, result.notes,
                                             self.max_file_size, self.scan_binaries)
