@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
