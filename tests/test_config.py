@@ -267,11 +267,11 @@ def test_config_decode_depth_applies_unless_flag_given(tmp_path: Path, capsys) -
     import base64
 
     blob = base64.b64encode(f"aws_key = {AWS} and more text here".encode()).decode()
-    root = _tree(tmp_path, None, {"a.py": f'blob = "{blob}"\n'})
-    assert _ids(_rows(capsys, root)) == [("a.py", "aws-access-key-id")]
+    root = _tree(tmp_path, None, {"a.env": f'blob = "{blob}"\n'})
+    assert _ids(_rows(capsys, root)) == [("a.env", "aws-access-key-id")]
     (root / ".leakscan.yaml").write_text("options:\n  decode_depth: 0\n")
     assert _rows(capsys, root) == []
-    assert _ids(_rows(capsys, root, "--decode-depth", "1")) == [("a.py", "aws-access-key-id")]
+    assert _ids(_rows(capsys, root, "--decode-depth", "1")) == [("a.env", "aws-access-key-id")]
 
 
 ALIAS_BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
