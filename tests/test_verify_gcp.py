@@ -148,3 +148,16 @@ def test_pem_with_client_email_in_the_match(with_email: bool, verdict: Verdict, 
     assert f.verification is not None and f.verification.verdict is verdict, f.verification
     if not with_email:
         assert f.verification.reason == "client_email not found in the match" and google.seen == []
+
+
+def test_builtin_rule_verifies_a_real_key_file(keys: dict[str, Path], google: FakeServer, engine,  # type: ignore[no-untyped-def]
+                                               rules: tuple[Rule, ...]) -> None:
+    from scanner.model import Chunk
+
+    text = json.dumps({"type": "service_account", "project_id": "acme-prod", "private_key_id": "abc",
+                       "private_key": keys["live"].read_text(), "client_email": EMAIL}, indent=2)
+    found = [f for f in engine.scan(Chunk(data=text.encode(), path="key.json")).findings
+             if f.rule_id == "gcp-service-account-key"]
+    (f,) = verify_findings(found, rules, Settings(timeout=5))
+    assert f.verification is not None and f.verification.verdict is Verdict.VALID, f.verification
+    assert f.verification.identity == f"service account {EMAIL}"

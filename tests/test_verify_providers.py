@@ -31,8 +31,19 @@ IDENTITY = {  # what each provider's documented success answer (in the fake) say
     "pushbullet": "Alice",
     "webex": "Alice Doe",
     "line": "Acme Bot",
+    "gitlab": "user 42",
+    "digitalocean": "ops@acme.test",
+    "heroku": "dev@acme.test",
+    "newrelic": "sre@acme.test",
+    "npm": "acme-bot",
+    "terraform-cloud": "infra-bot",
+    "doppler": "Acme",
+    "linear": "pm@acme.test",
+    "notion": "Acme sync",
+    "airtable": "usrAcme123",
+    "postman": "acme-api",
 }
-IDENTITY_BY_RULE = {"discord-webhook-url": "deploys", "anthropic-admin-key": "Acme Labs", "mollie-access-token": "Acme BV"}
+IDENTITY_BY_RULE = {"gitlab-runner-token": "", "github-server-to-server-token": "", "discord-webhook-url": "deploys", "anthropic-admin-key": "Acme Labs", "mollie-access-token": "Acme BV"}
 
 
 @pytest.fixture

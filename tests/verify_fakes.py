@@ -58,6 +58,10 @@ def basic(part: int) -> Callable[[Seen, re.Match[str]], str | None]:
     return get
 
 
+def form(seen: Seen) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(seen.body.decode()).items()}
+
+
 def path_group(req: Seen, m: re.Match[str]) -> str | None:
     return unquote(m.group(1))
 
@@ -99,6 +103,51 @@ PLAYS: list[Play] = [
     Play("telegram", "GET", r"/bot([^/]+)/getMe$", path_group,
          (200, {"ok": True, "result": {"id": 1, "is_bot": True, "username": "leak_bot"}}),
          (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})),
+    Play("github", "GET", r"/installation/repositories\?per_page=1$", bearer, (200, {"total_count": 0, "repositories": []}),
+         (401, {"message": "Bad credentials"})),
+    Play("gitlab", "GET", r"/api/v4/personal_access_tokens/self$", header("private-token"),
+         (200, {"id": 7, "name": "ci", "user_id": 42, "scopes": ["api"], "active": True}),
+         (401, {"message": "401 Unauthorized"})),
+    Play("gitlab", "POST", r"/api/v4/runners/verify$", lambda seen, m: form(seen).get("token"), (200, {"id": 12}),
+         (403, {"message": "403 Forbidden"})),
+    Play("digitalocean", "GET", r"/v2/account$", bearer, (200, {"account": {"email": "ops@acme.test", "status": "active"}}),
+         (401, {"id": "Unauthorized", "message": "Unable to authenticate you"})),
+    Play("heroku", "GET", r"/account$", bearer, (200, {"email": "dev@acme.test", "id": "u1"}),
+         (401, {"id": "unauthorized", "message": "Invalid credentials provided."}), needs_headers=("accept",)),
+    Play("cloudflare", "GET", r"/client/v4/user/tokens/verify$", bearer,
+         (200, {"success": True, "result": {"id": "t1", "status": "active"}}),
+         (401, {"success": False, "errors": [{"code": 1000, "message": "Invalid API Token"}]})),
+    Play("sendgrid", "GET", r"/v3/scopes$", bearer, (200, {"scopes": ["mail.send"]}),
+         (401, {"errors": [{"message": "The provided authorization grant is invalid, expired, or revoked"}]})),
+    Play("mailgun", "GET", r"/v3/domains\?limit=1$", basic(1), (200, {"total_count": 0, "items": []}), (401, "Forbidden")),
+    Play("mailchimp", "GET", r"/3\.0/ping$", basic(1), (200, {"health_status": "Everything's Chimpy!"}),
+         (401, {"title": "API Key Invalid", "status": 401})),
+    Play("twilio", "GET", r"/2010-04-01/Accounts/AC[0-9a-f]{32}\.json$", basic(2),
+         (200, {"sid": "AC1", "friendly_name": "Acme prod", "status": "active"}),
+         (401, {"code": 20003, "message": "Authenticate", "status": 401})),
+    Play("twilio", "GET", r"/2010-04-01/Accounts\.json\?PageSize=1$", basic(2), (200, {"accounts": []}),
+         (401, {"code": 20003, "message": "Authenticate", "status": 401})),
+    Play("datadog", "GET", r"/api/v1/validate$", header("dd-api-key"), (200, {"valid": True}), (403, {"errors": ["Forbidden"]})),
+    Play("newrelic", "POST", r"/graphql$", header("api-key"), (200, {"data": {"actor": {"user": {"email": "sre@acme.test"}}}}),
+         (401, {"errors": [{"message": "Invalid API key"}]}), needs_body="actor"),
+    Play("sentry", "GET", r"/api/0/organizations/$", bearer, (200, [{"slug": "acme"}]), (401, {"detail": "Invalid token"})),
+    Play("grafana", "GET", r"/api/instances\?pageSize=1$", bearer, (200, {"items": []}),
+         (401, {"code": "InvalidCredentials", "message": "Token invalid"})),
+    Play("npm", "GET", r"/-/whoami$", bearer, (200, {"username": "acme-bot"}), (401, {"error": "Unauthorized"})),
+    Play("terraform-cloud", "GET", r"/api/v2/account/details$", bearer,
+         (200, {"data": {"id": "user-1", "type": "users", "attributes": {"username": "infra-bot"}}}),
+         (401, {"errors": [{"status": "401", "title": "unauthorized"}]})),
+    Play("doppler", "GET", r"/v3/me$", bearer, (200, {"workplace": {"name": "Acme"}, "type": "personal"}),
+         (401, {"messages": ["Invalid Auth token"], "success": False})),
+    Play("linear", "POST", r"/graphql$", lambda seen, m: seen.headers.get("authorization", "").removeprefix("Bearer ") or None, (200, {"data": {"viewer": {"email": "pm@acme.test"}}}),
+         (400, {"errors": [{"message": "Authentication required, not authenticated",
+                            "extensions": {"code": "AUTHENTICATION_ERROR"}}]}), needs_body="viewer"),
+    Play("notion", "GET", r"/v1/users/me$", bearer, (200, {"object": "user", "id": "u1", "name": "Acme sync"}),
+         (401, {"object": "error", "status": 401, "code": "unauthorized"}), needs_headers=("notion-version",)),
+    Play("airtable", "GET", r"/v0/meta/whoami$", bearer, (200, {"id": "usrAcme123"}),
+         (401, {"error": {"type": "AUTHENTICATION_REQUIRED"}})),
+    Play("postman", "GET", r"/me$", header("x-api-key"), (200, {"user": {"id": 1, "username": "acme-api"}}),
+         (401, {"error": {"name": "AuthenticationError", "message": "Invalid API Key."}})),
     Play("groq", "GET", r"/openai/v1/models$", bearer, (200, {"object": "list", "data": []}),
          (401, {"error": {"code": "invalid_api_key"}})),
     Play("replicate", "GET", r"/v1/account$", bearer, (200, {"type": "organization", "username": "acme-ml"}),
@@ -240,10 +289,6 @@ def serve() -> Iterator[FakeServer]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def form(seen: Seen) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(seen.body.decode()).items()}
 
 
 def query(seen: Seen) -> dict[str, str]:
