@@ -125,6 +125,12 @@ class Engine:
         self._generic = [filters.GENERIC_TAG in r.tags for r in self.rules]
         self._companions = {r.id: r.companions for r in self.rules if r.companions}
         self._markers = CompiledMarkers(spec.markers) if spec.markers is not None else None
+        # Keyword-gated rules by keyword, so a buffer costs work only for the keywords it holds.
+        self._gated_always = tuple(i for i in self._unsupported if not self._rule_keywords[i])
+        self._gated_by_keyword: dict[int, list[int]] = {}
+        for i in self._unsupported:
+            for k in self._rule_keywords[i]:
+                self._gated_by_keyword.setdefault(k, []).append(i)
 
     # -- compile on first use: most rules never fire in a given process -------------------------
     def pattern(self, index: int) -> Pattern:
@@ -185,9 +191,12 @@ class Engine:
         out = {
             i: [(w[0], w[1]) for w in _merge(wins)] for i, wins in windows.items() if self._keyword_ok(i, present)
         }
-        for i in self._unsupported:
-            if self._keyword_ok(i, present):
-                out[i] = [(0, n)]
+        whole = [(0, n)]
+        for i in self._gated_always:
+            out[i] = whole
+        for k in present:
+            for i in self._gated_by_keyword.get(k, ()):
+                out[i] = whole
         return out
 
     # -- scanning ----------------------------------------------------------------------------------
