@@ -86,10 +86,27 @@ def shared_tmp() -> Iterator[Path]:
     shutil.rmtree(path)
 
 
+@pytest.fixture
+def warm_shared_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A rule cache nobody can read, filled now: without it every unprivileged run recompiles (~10 s)."""
+    from scanner.cli.common import load_spec
+
+    cache = Path(tempfile.mkdtemp(prefix="leakscan-cache-"))
+    session_cache = Path(os.environ["LEAKSCAN_CACHE_DIR"])
+    load_spec(str(cache))  # fills the session's cache (once per session), then copy it
+    shutil.copytree(session_cache, cache, dirs_exist_ok=True)
+    monkeypatch.setenv("LEAKSCAN_CACHE_DIR", str(cache))
+    for path in [cache, *cache.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    yield
+    shutil.rmtree(cache)
+
+
 @contextlib.contextmanager
 def unprivileged(probe: Path) -> Iterator[None]:
     """Run the block as a user that the kernel denies ``probe`` to (as root: seteuid to nobody)."""
-    import scanner.report.json  # noqa: F401  imported now: nobody cannot read root's Python install
+    import scanner.cli.scan  # noqa: F401  imported now: nobody cannot read root's Python install
+    import scanner.report.json  # noqa: F401
     import scanner.report.console  # noqa: F401
 
     dropped = os.geteuid() == 0
@@ -131,7 +148,7 @@ def _main(args: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, str,
 
 
 @pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
-def test_permission_denied_warns_skips_and_keeps_going(shared_tmp: Path, strict: bool,
+def test_permission_denied_warns_skips_and_keeps_going(shared_tmp: Path, strict: bool, warm_shared_cache: None,
                                                        capfd: pytest.CaptureFixture[str]) -> None:
     _tree_with_unreadable_parts(shared_tmp)
     args = ["scan", str(shared_tmp), "-f", "json", "-j", "1", *(["--strict"] if strict else [])]

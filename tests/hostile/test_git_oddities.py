@@ -106,7 +106,7 @@ def test_submodule_is_noted_not_followed_and_the_superproject_is_scanned(tmp_pat
 def test_many_refs_are_scanned_in_bounded_time(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "r")
     head = git(repo, "rev-parse", "HEAD").strip()
-    refs = "".join(f"create refs/heads/b{i:05} {head}\n" for i in range(5000))  # 50,000: benchmarks/stress_git.py
+    refs = "".join(f"create refs/heads/b{i:05} {head}\n" for i in range(2000))  # 50,000: benchmarks/stress_git.py
     import subprocess
 
     subprocess.run(["git", "update-ref", "--stdin"], cwd=repo, input=refs.encode(), check=True)
