@@ -23,6 +23,7 @@ from .regexes import DEFAULT_TIMEOUT, Pattern, RegexTimeout, TextPattern, compil
 _NEWLINE = re.compile(b"\n")
 MAX_MATCH_TEXT = 4096
 MAX_LINE_TEXT = 400
+_BUDGET_BYTES = 1 << 20  # a backtracking rule gets one more regex_timeout per MB of chunk
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,8 @@ class Engine:
         group = self._groups[index]
         data = chunk.data
         lo, hi = chunk.owned or (0, len(data))
-        deadline = time.monotonic() + self.spec.regex_timeout  # one budget per rule and chunk
+        # One budget per rule and chunk: the timeout, plus time for the linear work a big chunk needs.
+        deadline = time.monotonic() + self.spec.regex_timeout * (1 + len(data) / _BUDGET_BYTES)
         for start, end in windows:
             for m in pattern.finditer(data, start, end, deadline):
                 s, e = m.start(group), m.end(group)

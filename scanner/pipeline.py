@@ -144,9 +144,7 @@ def _run_parallel(
         for fut in _as_done(pending):
             done_items, done_bytes = _drain(fut, report, sizes, done_items, done_bytes, progress)
     except BaseException:
-        for proc in list(getattr(executor, "_processes", {}).values()):
-            proc.terminate()
-        executor.shutdown(wait=False, cancel_futures=True)
+        _stop(executor)
         raise
     executor.shutdown(wait=True)
 
@@ -213,8 +211,17 @@ def map_tasks(
         for fut in _as_done(pending):
             yield fut.result()
     except BaseException:
-        for proc in list(getattr(executor, "_processes", {}).values()):
-            proc.terminate()
-        executor.shutdown(wait=False, cancel_futures=True)
+        _stop(executor)
         raise
     executor.shutdown(wait=True)
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """Stop the workers now (Ctrl-C, SIGTERM, an error) and wait for the pool's thread to notice,
+    so nothing is left running and nothing writes to a closed pipe at interpreter exit."""
+    procs = list(getattr(executor, "_processes", {}).values())
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(timeout=2)
+    executor.shutdown(wait=True, cancel_futures=True)
