@@ -37,7 +37,7 @@ def test_catastrophic_rule_is_cut_off_per_file_and_other_findings_are_kept(tmp_p
     (tmp_path / "other.txt").write_text("k=AKIAQYLPMN5HHHFPZAM2\n")
     started = time.monotonic()
     report = _scan(tmp_path, timeout=0.3)
-    assert time.monotonic() - started < 6  # unbounded: 400 lines x 45 ms
+    assert time.monotonic() - started < 10  # unbounded: 400 lines x 45 ms (x the machine's load)
     assert report.partial == [(str(tmp_path / "crafted.txt"), "slow-user-rule")]
     found = sorted(f.secret for f in report.findings if f.rule_id == "aws-access-key-id")
     assert found == sorted([AKIA, "AKIAQYLPMN5HHHFPZAM2"])
@@ -55,7 +55,7 @@ def test_partial_scan_is_a_warning_and_strict_makes_it_exit_3(tmp_path: Path) ->
     assert done.returncode == 1, done.err
     assert [r["secret"] for r in done.rows() if r["rule_id"] == "aws-access-key-id"] == [AKIA]
     assert "crafted.txt: partially scanned, rule slow-user-rule hit its time limit" in done.err
-    assert done.seconds < 15
+    assert done.seconds < 30
     strict = leakscan("scan", str(tmp_path), "-f", "json", "--strict", env=env, timeout=60)
     assert strict.returncode == 3, strict.err
     assert [r["secret"] for r in strict.rows() if r["rule_id"] == "aws-access-key-id"] == [AKIA]
@@ -70,7 +70,7 @@ def test_probe_refuses_catastrophic_patterns(pattern: str) -> None:
     started = time.monotonic()
     with pytest.raises(regexprobe.SlowRegex):
         regexprobe.check(pattern)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15  # ~1.5 s (PROBE_BUDGET); generous for a loaded CI machine
 
 
 def test_probe_accepts_sound_token_rules() -> None:
