@@ -125,6 +125,7 @@ class Engine:
         self._multiline = [r.multiline for r in self.rules]
         self._generic = [filters.GENERIC_TAG in r.tags for r in self.rules]
         self._companions = {r.id: r.companions for r in self.rules if r.companions}
+        self._partners = [frozenset(c.rule for c in r.companions if c.required) for r in self.rules]
         self._markers = CompiledMarkers(spec.markers) if spec.markers is not None else None
         # Keyword-gated rules by keyword, so a buffer costs work only for the keywords it holds.
         self._gated_always = tuple(i for i in self._unsupported if not self._rule_keywords[i])
@@ -217,20 +218,35 @@ class Engine:
         lines = _Lines(data)
         # Strings pulled out of a binary have no syntax around them: only provider rules apply.
         text_only = self._generic if chunk.kind == "binary-strings" else None
+        deferred: list[tuple[int, list[tuple[int, int]]]] = []
         for index, wins in sorted(self.candidates(data).items()):
             rule_path = self._rule_paths[index]
             if rule_path is not None and not rule_path.search(chunk.path):
                 continue
             if text_only is not None and text_only[index]:
                 continue
-            try:
-                self._confirm(chunk, index, wins, lines, result.findings)
-            except RegexTimeout:
-                result.timed_out_rules.append(self.rules[index].id)
+            if self._partners[index]:
+                deferred.append((index, wins))
+                continue
+            self._confirm_rule(chunk, index, wins, lines, result)
+        # A rule that reports only next to a partner (a bare 40-character string near an AWS key
+        # id) runs only when a partner rule found something here: it has no literal to anchor on.
+        found = {f.rule_id for f in result.findings}
+        for index, wins in deferred:
+            if self._partners[index] & found:
+                self._confirm_rule(chunk, index, wins, lines, result)
         result.findings = filters.prefer_specific(result.findings)
         if self._companions and result.findings:
             result.findings = link_companions(result.findings, self._companions)
         return result
+
+    def _confirm_rule(
+        self, chunk: Chunk, index: int, wins: Sequence[tuple[int, int]], lines: _Lines, result: ChunkResult
+    ) -> None:
+        try:
+            self._confirm(chunk, index, wins, lines, result.findings)
+        except RegexTimeout:
+            result.timed_out_rules.append(self.rules[index].id)
 
     def scan_whole(self, chunk: Chunk) -> ChunkResult:
         """Reference path: every rule over the whole buffer, no prefilter, no windows (for tests)."""

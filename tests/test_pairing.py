@@ -184,3 +184,12 @@ def test_bad_companions_are_rule_errors_naming_file_and_rule(tmp_path: Path, com
         load_rule_files([path])
     text = str(info.value)
     assert message in text and "bad.yaml" in text and "'one'" in text
+
+
+def test_rule_needing_a_partner_does_not_run_without_one(rules) -> None:  # type: ignore[no-untyped-def]
+    engine = Engine(build_spec(rules))  # fresh: rule regexes compile on first use
+    index = [r.id for r in rules].index("aws-secret-access-key-near-id")
+    assert _scan(engine, f"tz = 'Asia/Tokyo'\nsig = '{SECRET}'\n") == []  # "asia" is one of its keywords
+    assert engine._patterns[index] is None
+    assert [f.rule_id for f in _scan(engine, f"{KEY_ID} {SECRET}\n")] == ["aws-access-key-id", "aws-secret-access-key-near-id"]
+    assert engine._patterns[index] is not None
