@@ -63,8 +63,9 @@ def test_partial_scan_is_a_warning_and_strict_makes_it_exit_3(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"(a+)+b", r"(x+x+)+y", r"token=(a|a)+;"],
-    ids=["nested-plus", "overlapping-plus", "alternation-after-literal"],
+    # Not (a+)+b: `regex` defuses that one to about a second of probes, right at the budget (flaky).
+    [r"(a|aa)+b", r"(x+x+)+y", r"token=(a|a)+;", r"(\w+\s?)+$"],
+    ids=["overlapping-alternation", "overlapping-plus", "alternation-after-literal", "nested-word-runs"],
 )
 def test_probe_refuses_catastrophic_patterns(pattern: str) -> None:
     started = time.monotonic()
