@@ -66,7 +66,8 @@ _LOOKUP_BEFORE = re.compile(
 
 _INTERLEAVED = re.compile(r"a1b2c3|1a2b3c")
 _REPEATED_GROUP = re.compile(r"(\w{3,})[-_.:]\1[-_.:]\1")
-_DOTTED_CODE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")  # self.password
+# self.password, tokenize.OP:, package.module:Object (an entry point)
+_DOTTED_CODE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\)|:[A-Za-z_]\w*)?[:;,]?")
 _SLUG = re.compile(r"[a-z]+(?:[-_.][a-z]+)+")
 _CODE_VALUE = re.compile(r"^\$[A-Za-z_]|^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:")
 _UNQUOTED_INTERPOLATION = re.compile(r"\$[A-Za-z_{(]")
@@ -128,7 +129,7 @@ def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "", path:
         if at > 0 and _LOOKUP_BEFORE.search(line, max(0, at - 48), at):
             return "reference"
     if GENERIC_TAG in rule.tags:
-        return _generic_rejection(secret, match, line, path)
+        return _generic_rejection(secret, match, line, path, rule.id)
     return None
 
 
@@ -159,7 +160,7 @@ def _is_sequence_or_repetition(lowered: str) -> bool:
     return False
 
 
-def _generic_rejection(secret: str, match: str, line: str, path: str) -> str | None:
+def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: str = "") -> str | None:
     """Generic rules only: sequences, non-secret shapes, code, and key names that are not secrets."""
     if secret != secret.strip() or _FORMAT_STRING.search(secret):
         return "not a secret value"
@@ -172,6 +173,10 @@ def _generic_rejection(secret: str, match: str, line: str, path: str) -> str | N
         return "identifier"  # words joined by '-', '_', '.' or camel case: a name (passwords may be words)
     if key and secret.lower() == key.lower():
         return "identifier"
+    if rule_id.startswith("generic-secret") and secret.isalpha() and secret.islower() and not _PASSWORD_KEY.search(key):
+        return "word"  # "ansibrightgreen" after a token/secret key: tokens have digits or mixed case
+    if sum(ch.isalnum() for ch in _percent_decoded(secret)) < 4:
+        return "not a secret value"  # punctuation and escapes (URL-parser test data), not a credential
     if _DOTTED_CODE.fullmatch(secret) and sum(c.isdigit() for c in secret) * 10 < len(secret):
         return "code"
     at = match.find(secret)
@@ -199,7 +204,7 @@ def _generic_rejection(secret: str, match: str, line: str, path: str) -> str | N
 def _key_name(secret: str, match: str, line: str) -> str:
     """The key the value is assigned to: the last name before the value that looks like a key. Read
     from the line, since a rule's match may start inside the name (at its keyword)."""
-    at = line.find(secret) if line else -1
+    at = line.rfind(secret) if line else -1  # the value follows its key: `"pass": pass` names the second
     if at >= 0:
         prefix = line[max(0, at - 200) : at]
     else:
@@ -210,6 +215,10 @@ def _key_name(secret: str, match: str, line: str) -> str:
         if _KEY_WORD.search(token):
             return token
     return tokens[-1] if tokens else ""
+
+
+def _percent_decoded(value: str) -> str:
+    return re.sub(r"%[0-9A-Fa-f]{2}", "", value) if "%" in value else value
 
 
 def _looks_like_identifier_naming(secret: str, stem: str) -> bool:

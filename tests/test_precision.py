@@ -148,3 +148,20 @@ def test_decode_depth_option_controls_decoding(tmp_path: Path) -> None:
     off = _scan_json(tmp_path, "--decode-depth", "0")
     assert [(r["rule_id"], r["decoded"], r["line"]) for r in default] == [("generic-password", "base64", 4)]
     assert all(r["decoded"] is None for r in off)
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    pytest.param('    Token.LinenoEm: "ansibrightgreen",', "pkg/colors.py", id="colour-name-after-token-key"),
+    pytest.param('    "pwd": "IPython.core.magics.osm:OSMagics",', "pkg/table.py", id="entry-point-path"),
+    pytest.param('    "pass_through": pass_through,', "pkg/filters.py", id="value-named-like-its-key"),
+    pytest.param("        if tok.token == tokenize.OP:", "pkg/tokens.py", id="comparison-with-attribute"),
+    pytest.param('    "password": "%60%7B%7D",', "tests/urls.json", id="percent-escaped-punctuation"),
+], )
+def test_real_repository_false_positives_stay_quiet(engine: Engine, text: str, path: str) -> None:
+    """Lines that produced false alarms on real repositories (ipython, httpx): code, names and escapes."""
+    assert _found(engine, text, path=path) == []
+
+
+def test_a_random_lowercase_password_is_still_reported(engine: Engine) -> None:
+    # App passwords are random lower-case letters: the word filter only applies after token/secret keys.
+    assert _found(engine, 'smtp_password = "vzihlaquknriqlht"') == [("generic-password", "vzihlaquknriqlht")]
