@@ -13,26 +13,14 @@ import argparse
 import dataclasses
 import statistics
 import sysconfig
-import time
 from pathlib import Path
 
+from corpus import cpu_mb_per_s, stdlib_chunks
 from scanner.engine import Engine
-from scanner.model import Chunk
 from scanner.ruleset import build_spec, default_rules
 
 # The rule files of the precision work (generic secrets and structures); the rest are provider rules.
 PRECISION_FILES = {"generic.yaml", "jwt.yaml", "uri.yaml", "config-files.yaml"}
-
-
-def load_chunks(root: Path) -> list[Chunk]:
-    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.is_file())
-    return [Chunk(data=p.read_bytes(), path=str(p)) for p in files]
-
-
-def cpu_mb_per_s(engine: Engine, chunks: list[Chunk], size: int) -> tuple[float, int]:
-    start = time.process_time()
-    found = sum(len(engine.scan(c).findings) for c in chunks)
-    return size / (1 << 20) / (time.process_time() - start), found
 
 
 def main() -> None:
@@ -40,7 +28,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--corpus", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     args = ap.parse_args()
-    chunks = load_chunks(args.corpus)
+    chunks = stdlib_chunks(args.corpus)
     size = sum(len(c.data) for c in chunks)
     rules = default_rules()
     providers = tuple(r for r in rules if Path(r.source).name not in PRECISION_FILES)

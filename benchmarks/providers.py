@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sysconfig
-import time
 from pathlib import Path
 
+from corpus import cpu_mb_per_s, stdlib_chunks
 from scanner.engine import Engine
-from scanner.model import Chunk
 from scanner.ruleset import build_spec, default_rules
 
 # The provider rule files of this work; slack.yaml and stripe.yaml keep their first (core) rule.
@@ -30,30 +29,13 @@ def is_provider_rule(source: str, rule_id: str) -> bool:
     return name in PROVIDER_FILES or (name in {"slack.yaml", "stripe.yaml"} and rule_id not in CORE_IDS)
 
 
-def load_chunks(root: Path, limit: int) -> list[Chunk]:
-    chunks, size = [], 0
-    for p in sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.is_file()):
-        data = p.read_bytes()
-        chunks.append(Chunk(data=data, path=str(p)))
-        size += len(data)
-        if size >= limit:
-            break
-    return chunks
-
-
-def cpu_mb_per_s(engine: Engine, chunks: list[Chunk], size: int) -> tuple[float, int]:
-    start = time.process_time()
-    found = sum(len(engine.scan(c).findings) for c in chunks)
-    return size / (1 << 20) / (time.process_time() - start), found
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--corpus", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     ap.add_argument("--limit-mb", type=float, default=20.0)
     args = ap.parse_args()
-    chunks = load_chunks(args.corpus, int(args.limit_mb * (1 << 20)))
+    chunks = stdlib_chunks(args.corpus, int(args.limit_mb * (1 << 20)))
     size = sum(len(c.data) for c in chunks)
     rules = default_rules()
     without = [r for r in rules if not is_provider_rule(r.source, r.id)]
