@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus import stdlib_chunks
 from scanner import pipeline
 from scanner.engine import Engine
 from scanner.model import Chunk
@@ -34,10 +35,6 @@ PLANTS = [
     "SLACK=xoxb-2634872396-4218734862385-Tr8uQ3nW1zXk5JpL9mVb2sYd",
     "stripe.api_key = 'sk_live_51Hx3k2LqM8nV7bR4tY6wZ9pQ0sD'",
 ]
-
-
-def stdlib_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.is_file())
 
 
 def generated_file(size: int, seed: int = 42) -> tuple[bytes, int]:
@@ -102,8 +99,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
 
-    files = stdlib_files(args.corpus)
-    chunks = [Chunk(data=p.read_bytes(), path=str(p)) for p in files]
+    chunks = stdlib_chunks(args.corpus)
     src_bytes = sum(len(c.data) for c in chunks)
     gen, planted = generated_file(args.generated_mb << 20)
     gen_chunks = [Chunk(data=gen, path="generated.py")]
@@ -123,7 +119,7 @@ def main() -> None:
     t_gate, n_gate = median_cpu(lambda: engine_pass(gate_engine, chunks), args.runs)
     t_gen, n_gen = median_cpu(lambda: engine_pass(engine, gen_chunks), args.runs)
 
-    items = [FileItem(path=str(p), display=str(p), size=p.stat().st_size) for p in files]
+    items = [FileItem(path=c.path, display=c.path, size=len(c.data)) for c in chunks]
     jobs = pipeline.default_jobs()
     t_par, rep = median_time(lambda: pipeline.run(spec, items, jobs=jobs), args.runs)
     t_one, _ = median_time(lambda: pipeline.run(spec, items, jobs=1), args.runs)
@@ -133,7 +129,7 @@ def main() -> None:
 
     figures = {
         "rules": len(rules),
-        "corpus_files": len(files),
+        "corpus_files": len(chunks),
         "corpus_mb": round(mb, 2),
         "engine_mb_s_one_core": round(mb / t_engine, 1),
         "hyperscan_pass_alone_mb_s": round(mb / t_hs, 1),

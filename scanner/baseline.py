@@ -11,10 +11,10 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import ConfigError, LeakscanError
 from .ignorefile import FINGERPRINT
+from .jsonfile import read_json
 from .model import Finding
 from .pathglob import normalize, relative_to
 
@@ -69,16 +69,9 @@ def write(baseline: Baseline, path: str | os.PathLike[str]) -> None:
 
 def load(path: str | os.PathLike[str]) -> Baseline:
     source = str(path)
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{source}: baseline not found (create one with `leakscan baseline create`)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source}: cannot read baseline: {getattr(exc, 'strerror', None) or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{source}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise ConfigError(f"{source}: baseline is nested too deeply") from None
+    if not os.path.exists(path):
+        raise ConfigError(f"{source}: baseline not found (create one with `leakscan baseline create`)")
+    doc = read_json(path, "baseline")
     if not isinstance(doc, dict) or doc.get("tool") != "leakscan" or not isinstance(doc.get("findings"), list):
         raise ConfigError(f"{source}: not a leakscan baseline (expected an object with tool and findings)")
     if doc.get("version") != VERSION:

@@ -1,6 +1,7 @@
 """The `leakscan` command: a thin click layer. One error handler maps failures to exit codes."""
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -14,79 +15,27 @@ from .. import __version__
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, LeakscanError
 
 
-def _scan() -> click.Command:
-    from .scan import scan
+def _loader(module: str, name: str) -> Callable[[], click.Command]:
+    def load() -> click.Command:
+        command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        return command
 
-    return scan
-
-
-def _history() -> click.Command:
-    from .history import history
-
-    return history
-
-
-def _staged() -> click.Command:
-    from .staged import staged
-
-    return staged
-
-
-def _ci() -> click.Command:
-    from .ci import ci
-
-    return ci
-
-
-def _pre_push() -> click.Command:
-    from .ci import pre_push
-
-    return pre_push
-
-
-def _config() -> click.Command:
-    from .config_cmd import config_group
-
-    return config_group
-
-
-def _rules() -> click.Command:
-    from .config_cmd import rules_group
-
-    return rules_group
-
-
-def _ignore() -> click.Command:
-    from .suppress_cmd import ignore_group
-
-    return ignore_group
-
-
-def _baseline() -> click.Command:
-    from .suppress_cmd import baseline_group
-
-    return baseline_group
-
-
-def _migrate() -> click.Command:
-    from .migrate_cmd import migrate_group
-
-    return migrate_group
+    return load
 
 
 # Every command, loaded when it is run: `leakscan scan` on one file should not import the git,
 # verification and migration layers (start-up is a target: <= 150 ms end to end).
 COMMANDS: dict[str, Callable[[], click.Command]] = {
-    "scan": _scan,
-    "history": _history,
-    "staged": _staged,
-    "ci": _ci,
-    "pre-push": _pre_push,
-    "config": _config,
-    "rules": _rules,
-    "ignore": _ignore,
-    "baseline": _baseline,
-    "migrate": _migrate,
+    "scan": _loader("scan", "scan"),
+    "history": _loader("history", "history"),
+    "staged": _loader("staged", "staged"),
+    "ci": _loader("ci", "ci"),
+    "pre-push": _loader("ci", "pre_push"),
+    "config": _loader("config_cmd", "config_group"),
+    "rules": _loader("config_cmd", "rules_group"),
+    "ignore": _loader("suppress_cmd", "ignore_group"),
+    "baseline": _loader("suppress_cmd", "baseline_group"),
+    "migrate": _loader("migrate_cmd", "migrate_group"),
 }
 
 

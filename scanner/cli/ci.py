@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .. import ci_range, pipeline
+from ..engine import EngineSpec
 from ..errors import UsageError
 from ..model import Finding
 from ..pipeline import ScanReport
@@ -46,7 +47,7 @@ def _rev_list_args(revs: Sequence[str]) -> list[str]:
 
 
 def _scan_history(git_repo: GitRepo, resolved: Resolved, out: OutputOptions, jobs: int, max_file_size: int,
-                  *, full: bool) -> tuple[ScanReport, RunInfo, object]:
+                  *, full: bool) -> tuple[ScanReport, RunInfo, EngineSpec]:
     spec = load_spec(git_repo.work_tree or git_repo.git_dir)
     started = time.monotonic()
     result = HistoryScan(git_repo, resolved, spec, jobs=jobs, max_file_size=max_file_size, tags=full).run()
@@ -116,7 +117,7 @@ def ci(repo: str, mode: str, rev_range: str, summary_file: str, github_output: s
         _append(github_output, f"findings={len(findings)}\nsarif-file={out.output or ''}\n")
         click.echo(f"leakscan: {len(findings)} finding{'s' if len(findings) != 1 else ''}", err=True)
 
-    finish(report, spec, out, info, after=after)  # type: ignore[arg-type]
+    finish(report, spec, out, info, after=after)
 
 
 def push_revs(env: dict[str, str] | None = None, stdin_lines: Sequence[str] = ()) -> list[str]:
@@ -159,5 +160,5 @@ def pre_push(repo: str, out: OutputOptions, jobs: int, max_file_size: int) -> No
         click.echo("leakscan: nothing to push to scan (set PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF)", err=True)
     report, info, spec = _scan_history(git_repo, resolved, out, jobs, max_file_size, full=False)
     hook_out = dataclasses.replace(out, redact=True, quiet=True)
-    finish(report, spec, hook_out, dataclasses.replace(info, root=repo),  # type: ignore[arg-type]
+    finish(report, spec, hook_out, dataclasses.replace(info, root=repo),
            after=hook_hint("push", "leakscan-push", "push"))

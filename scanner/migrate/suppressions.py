@@ -9,7 +9,6 @@ survives edits; anything that cannot be mapped is reported, never guessed.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import subprocess
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 from ..engine import Engine
 from ..errors import ConfigError
 from ..ignorefile import IgnoreEntry
+from ..jsonfile import read_json
 from ..model import Chunk, Finding
 from ..sources.text import is_binary, to_utf8
 from . import MigrationReport
@@ -102,14 +102,7 @@ def from_gitleaksignore(source: Path, engine: Engine, read: Reader) -> tuple[lis
 
 def from_detect_secrets(source: Path, engine: Engine, read: Reader) -> tuple[list[IgnoreEntry], MigrationReport]:
     report = MigrationReport()
-    try:
-        doc = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise ConfigError(f"{source}: nested too deeply") from None
+    doc = read_json(source, "detect-secrets baseline")
     results = doc.get("results") if isinstance(doc, dict) else None
     if not isinstance(results, dict):
         raise ConfigError(f"{source}: not a detect-secrets baseline (no results object)")

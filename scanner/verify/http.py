@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -53,7 +53,7 @@ class Reply:
     """What verification keeps of a response: judged at once, never stored or reported."""
 
     status: int
-    body: bytes
+    body: bytes = field(repr=False)  # a provider may echo the credential back
     redirect_refused: bool = False
 
     def json(self) -> Any:
