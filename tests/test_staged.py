@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from scanner.sources import Notes
 from scanner.sources.git_staged import added_lines
 from tests.conftest import git
@@ -96,5 +98,53 @@ def test_diff_parser_numbers_added_lines_and_unquotes_paths() -> None:
         b'diff --git "a/t\\tab" "b/t\\tab"\n--- /dev/null\n+++ "b/t\\tab"\n@@ -0,0 +1 @@\n+\xc3\xa9\n'
     )
     items = added_lines(diff, Notes())
-    assert [(i.path, i.data, i.line_numbers) for i in items] == [
-        ("x", b"two\nthree\n", (2, 3)), ("t\tab", "é\n".encode(), (1,))]
+    assert [(i.path, i.data, i.line_numbers, i.added) for i in items] == [
+        ("x", b"two\nthree\n", (2, 3), {2, 3}), ("t\tab", "é\n".encode(), (1,), {1})]
+
+
+def test_diff_parser_keeps_context_lines_apart_from_added_lines() -> None:
+    diff = (b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -4,4 +4,6 @@\n above\n-old\n+++ new\n+--- two\n"
+            b" between\n\n+last\n\\ No newline at end of file\n")
+    [item] = added_lines(diff, Notes())
+    assert (item.path, item.data, item.line_numbers, item.added) == (
+        "x", b"above\n++ new\n--- two\nbetween\n\nlast\n", (4, 5, 6, 7, 8, 9), {5, 6, 9})
+
+
+MARKER = "# leakscan:allow-next-line\n"
+SUPPRESSION_CASES = {
+    # (committed in HEAD, staged afterwards): the key is always a newly staged line
+    "marker-in-head-above-staged-secret": ("a = 1\n" + MARKER + "b = 2\n", "a = 1\n" + MARKER + KEY_LINE + "b = 2\n"),
+    "marker-staged-with-secret": ("a = 1\nb = 2\n", "a = 1\n" + MARKER + KEY_LINE + "b = 2\n"),
+    "marker-in-head-two-lines-up": ("a = 1\n" + MARKER + "b = 2\n", "a = 1\n" + MARKER + "b = 2\n" + KEY_LINE),
+    "no-marker": ("a = 1\nb = 2\n", "a = 1\n" + KEY_LINE + "b = 2\n"),
+}
+
+
+@pytest.mark.parametrize(("head", "staged_text"), SUPPRESSION_CASES.values(), ids=SUPPRESSION_CASES.keys())
+def test_staged_history_and_scan_agree_on_inline_markers(make_repo: MakeRepo, capsys, head: str,
+                                                         staged_text: str) -> None:
+    repo = make_repo()
+    commit(repo, "base", {"app.py": head})
+    (repo / "app.py").write_text(staged_text)
+    git(repo, "add", "app.py")
+    staged = where(leakscan(capsys, "staged", str(repo)))
+    scanned = {(Path(path).name, line, rule) for path, line, rule in where(leakscan(capsys, "scan", str(repo / "app.py")))}
+    commit(repo, "add key")
+    history = where(leakscan(capsys, "history", str(repo)))
+    reported = MARKER + KEY_LINE not in staged_text
+    expected = {("app.py", staged_text.splitlines(keepends=True).index(KEY_LINE) + 1, "aws-access-key-id")}
+    assert staged == scanned == history == (expected if reported else set())
+
+
+@pytest.mark.parametrize(
+    "staged_text",
+    ["x = 0\n" + KEY_LINE + "y = 1\n", "x = 0\n" + KEY_LINE, KEY_LINE + "y = 1\n", f"a = '{GITHUB}'\n" + KEY_LINE],
+    ids=["between-two-added-lines", "below-an-added-line", "above-an-added-line", "next-to-another-new-secret"],
+)
+def test_secret_on_a_context_line_is_never_reported(make_repo: MakeRepo, capsys, staged_text: str) -> None:
+    repo = make_repo()
+    commit(repo, "leak", {"app.py": KEY_LINE})
+    (repo / "app.py").write_text(staged_text)
+    git(repo, "add", "app.py")
+    run = leakscan(capsys, "staged", str(repo))
+    assert {rule for _path, _line, rule in where(run)} == ({"github-pat"} if GITHUB in staged_text else set())

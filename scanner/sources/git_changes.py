@@ -110,6 +110,8 @@ def scan_change(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes,
     start, end = (0, len(new)) if whole else changed_lines(new, old)
     if start >= end:
         return []
+    if start:  # one unchanged line above, as staged keeps: a next-line allow marker there covers the change
+        start = new.rfind(b"\n", 0, start - 1) + 1
     window = new[start:end]
     first_line = new.count(b"\n", 0, start)
     numbers: tuple[int, ...] | None = None
