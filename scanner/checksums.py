@@ -30,6 +30,24 @@ def crc32_base62_suffix(token: str) -> bool:
     return _base62(zlib.crc32(payload.encode("ascii", "replace")), 6) == check
 
 
+def crc32_hex_suffix(token: str) -> bool:
+    """Private Packagist tokens and API credentials: the last 8 characters are the zero-padded lowercase
+    hex CRC32 of everything before them (prefix included), as Packagist documents:
+    https://packagist.com/docs/composer-authentication#token-format"""
+    if len(token) < 9:
+        return False
+    return format(zlib.crc32(token[:-8].encode("ascii", "replace")), "08x") == token[-8:]
+
+
+def grafana_crc32_le(token: str) -> bool:
+    """Grafana service account tokens (glsa_<32>_<8 hex>): the suffix is the CRC32 of "glsa_<secret>"
+    written as its four bytes little-endian, in hex (Grafana's pkg/components/satokengen)."""
+    key, sep, check = token.rpartition("_")
+    if not sep or len(check) != 8:
+        return False
+    return zlib.crc32(key.encode("ascii", "replace")).to_bytes(4, "little").hex() == check
+
+
 def basic_auth_base64(token: str) -> bool:
     """Docker config.json "auth" values and HTTP Basic credentials: base64 of "user:password"."""
     try:
@@ -43,6 +61,8 @@ def basic_auth_base64(token: str) -> bool:
 CHECKS: dict[str, Callable[[str], bool]] = {
     "crc32-base62": crc32_base62_suffix,
     "basic-auth-base64": basic_auth_base64,
+    "crc32-hex-suffix": crc32_hex_suffix,
+    "grafana-crc32-le": grafana_crc32_le,
 }
 
 
