@@ -210,7 +210,7 @@ def _key_name(secret: str, match: str, line: str) -> str:
     else:
         at = match.find(secret)
         prefix = match[:at] if at >= 0 else match
-    tokens = _KEY_TOKEN.findall(prefix)
+    tokens: list[str] = _KEY_TOKEN.findall(prefix)
     for token in reversed(tokens):
         if _KEY_WORD.search(token):
             return token

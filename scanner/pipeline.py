@@ -11,14 +11,14 @@ import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .engine import Engine, EngineSpec
 from .model import Finding
 from .sources import Notes, WorkItem
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 BATCH_BYTES = 1 << 20
 BATCH_ITEMS = 256
@@ -34,6 +34,8 @@ class ScanReport:
 
 
 ProgressFn = Callable[[int, int], None]  # (items done, bytes done)
+_BatchResult = tuple[list[Finding], Notes, list[tuple[str, str]], int]  # findings, notes, timed out, items
+_T = TypeVar("_T")
 
 _WORKER_ENGINE: Engine | None = None
 
@@ -45,7 +47,7 @@ def _init_worker(spec: EngineSpec) -> None:
     _WORKER_ENGINE = Engine(spec)
 
 
-def _run_batch(batch: Sequence[WorkItem]) -> tuple[list[Finding], Notes, list[tuple[str, str]], int]:
+def _run_batch(batch: Sequence[WorkItem]) -> _BatchResult:
     assert _WORKER_ENGINE is not None
     return scan_items(_WORKER_ENGINE, batch) + (len(batch),)
 
@@ -129,8 +131,8 @@ def _run_parallel(
     method = os.environ.get("LEAKSCAN_START_METHOD") or None
     ctx = multiprocessing.get_context(method)
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(spec,))
-    pending: set[Future[tuple[list[Finding], Notes, list[tuple[str, str]], int]]] = set()
-    sizes: dict[Any, int] = {}
+    pending: set[Future[_BatchResult]] = set()
+    sizes: dict[Future[_BatchResult], int] = {}
     done_items = done_bytes = 0
     try:
         for batch in _batches(items):
@@ -149,7 +151,7 @@ def _run_parallel(
     executor.shutdown(wait=True)
 
 
-def _as_done(pending: set[Future]) -> Iterator[Future]:  # type: ignore[type-arg]
+def _as_done(pending: set[Future[_T]]) -> Iterator[Future[_T]]:
     from concurrent.futures import FIRST_COMPLETED, wait
 
     while pending:
@@ -158,7 +160,8 @@ def _as_done(pending: set[Future]) -> Iterator[Future]:  # type: ignore[type-arg
 
 
 def _drain(
-    fut: Future, report: ScanReport, sizes: dict, done_items: int, done_bytes: int, progress: ProgressFn | None  # type: ignore[type-arg]
+    fut: Future[_BatchResult], report: ScanReport, sizes: dict[Future[_BatchResult], int], done_items: int,
+    done_bytes: int, progress: ProgressFn | None,
 ) -> tuple[int, int]:
     findings, notes, partial, count = fut.result()
     _collect(report, findings, notes, partial)

@@ -6,23 +6,21 @@ turns each end offset into a window of whole lines and lets the confirming engin
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .model import Rule
-
-try:  # pragma: no cover - exercised by the accelerator-free CI pass
-    if os.environ.get("LEAKSCAN_DISABLE_HYPERSCAN"):
-        raise ImportError("disabled by LEAKSCAN_DISABLE_HYPERSCAN")
-    import hyperscan
-except ImportError:  # pragma: no cover
-    hyperscan = None
-
+from .optional import optional_module
 from .regexes import re2
+
+if TYPE_CHECKING:  # the type checker sees the module; at run time it may be None
+    import hyperscan
+else:
+    hyperscan = optional_module("hyperscan", "LEAKSCAN_DISABLE_HYPERSCAN")
 
 HAVE_HYPERSCAN = hyperscan is not None
 FLOOD_LIMIT = 400_000  # candidate hits in one buffer before we stop the pass and gate by keyword
@@ -114,7 +112,9 @@ def build_database(
                 continue
             if rule.regex not in known:
                 if floor is None:
-                    floor = _scan_cost(_compile([(0, b"\\x00zq\\x00", 0)]), sample)
+                    probe = _compile([(0, b"\\x00zq\\x00", 0)])
+                    assert probe is not None  # a plain literal always compiles
+                    floor = _scan_cost(probe, sample)
                 single = _compile([entries[index]])
                 known[rule.regex] = single is not None and _scan_cost(single, sample) > EXPENSIVE_FACTOR * floor
             if known[rule.regex]:
@@ -172,7 +172,7 @@ def _sample_text(size: int = 262_144, seed: int = 7) -> bytes:
     return "\n".join(out).encode()
 
 
-def _scan_cost(db, sample: bytes) -> float:  # type: ignore[no-untyped-def]
+def _scan_cost(db: hyperscan.Database, sample: bytes) -> float:
     scratch = hyperscan.Scratch(db)
     best = float("inf")
     for _ in range(2):
@@ -182,7 +182,7 @@ def _scan_cost(db, sample: bytes) -> float:  # type: ignore[no-untyped-def]
     return best
 
 
-def _compile(entries: Sequence[tuple[int, bytes, int]]):  # type: ignore[no-untyped-def]
+def _compile(entries: Sequence[tuple[int, bytes, int]]) -> hyperscan.Database | None:
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
         db.compile(

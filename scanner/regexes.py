@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-try:  # pragma: no cover - exercised by the accelerator-free CI pass
-    if os.environ.get("LEAKSCAN_DISABLE_RE2"):
-        raise ImportError("disabled by LEAKSCAN_DISABLE_RE2")
-    import re2
-except ImportError:  # pragma: no cover
-    re2 = None
+from .optional import optional_module
+
+if TYPE_CHECKING:  # the type checker sees the module; at run time it may be None
+    import re2 as re2
+else:
+    re2 = optional_module("re2", "LEAKSCAN_DISABLE_RE2")
 
 HAVE_RE2 = re2 is not None
 # Seconds one rule may spend on one chunk with the backtracking fallback (LEAKSCAN_REGEX_TIMEOUT).
@@ -62,7 +62,8 @@ class _Re2Pattern:
         self.groups: int = self._compiled.groups
 
     def finditer(self, data: bytes, pos: int, endpos: int, deadline: float | None = None) -> Iterator[Match]:
-        return self._compiled.finditer(data, pos, endpos)  # type: ignore[no-any-return]  # linear time
+        found: Iterator[Match] = self._compiled.finditer(data, pos, endpos)  # linear time
+        return found
 
     def group_index(self, name: int | str) -> int:
         return _group_index(name, self._compiled.groupindex, self.groups)

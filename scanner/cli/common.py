@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -37,7 +37,13 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * scale)
 
 
-class SizeType(click.ParamType):
+if TYPE_CHECKING:
+    _IntParam = click.ParamType[int, Any]
+else:  # click.ParamType is generic only in recent releases: never subscript it at run time
+    _IntParam = click.ParamType
+
+
+class SizeType(_IntParam):
     name = "SIZE"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> int:

@@ -28,7 +28,7 @@ def scan(paths: tuple[str, ...], out: OutputOptions, jobs: int, max_file_size: i
     fs_paths = [p for p in paths if p != "-"]
     spec = load_spec(fs_paths[0] if fs_paths else ".")
     notes = Notes()
-    items: list[WorkItem] = [StdinItem(sys.stdin.buffer.read()) for p in paths if p == "-"][:1]
+    items: list[WorkItem] = [StdinItem(sys.stdin.buffer.read())] if "-" in paths else []
     items.extend(walk(fs_paths, notes, max_file_size=max_file_size, follow_symlinks=follow_symlinks,
                       scan_binaries=scan_binaries))
     if fs_paths and not items and not any(os.path.lexists(p) for p in fs_paths):

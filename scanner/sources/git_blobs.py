@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..engine import Engine
@@ -87,7 +87,7 @@ def close_readers() -> None:
         _CAT_FILES.popitem()[1].close()
 
 
-def read_blobs(git_dir: str, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+def read_blobs(git_dir: str, shas: Sequence[str]) -> Generator[tuple[str, bytes], None, None]:
     """(id, content) for each blob, in order, from this process's ``git cat-file`` for the repository."""
     if not shas:
         return

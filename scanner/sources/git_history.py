@@ -293,7 +293,8 @@ class Metadata:
 
     def commit(self, sha: str) -> tuple[CommitInfo, int]:
         try:
-            commit = self._repo.get(sha)
+            obj = self._repo.get(sha)
+            commit = None if obj is None else obj.peel(self._pygit2.Commit)
         except (self._pygit2.GitError, ValueError) as exc:
             raise SourceError(f"cannot read commit {sha[:12]}: {exc}") from None
         if commit is None:
