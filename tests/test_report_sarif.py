@@ -7,7 +7,10 @@ import io
 import json
 import os
 import random
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from email.message import Message
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from scanner.cli import cli
 from scanner.model import Finding, Verdict, Verification
 from scanner.report import RunInfo, sarif
 
-from tests.conftest import git
+from tests.conftest import REPO_ROOT, git
 from tests.report_fixtures import (
     ACME, ACME_OLD, COMMITS, GLOBEX, INITECH, PLANTED, ROOT, SARIF_SCHEMA, assert_golden, golden_rules,
     history_findings, load_json, run_info, scan_text, working_tree_findings,
@@ -84,7 +87,7 @@ def test_driver_has_one_complete_rule_per_rule_that_fired() -> None:
     run = _doc(working_tree_findings(), run_info())["runs"][0]
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("leakscan", __import__("scanner").__version__)
-    assert driver["informationUri"].startswith("https://")
+    assert driver["informationUri"] == sarif.REPOSITORY_URI
     rules = driver["rules"]
     fired = sorted({f.rule_id for f in working_tree_findings()})
     assert [r["id"] for r in rules] == fired
@@ -346,3 +349,50 @@ def test_history_scan_of_a_fixture_repository_matches_golden_sarif(
     # the machine's temporary directory is the one thing that differs between runs
     text = result.stdout.replace(Path(os.path.abspath(repo)).as_uri() + "/", "file:///fixture/")
     assert_golden("history-fixture-repo.sarif", text)
+
+
+def test_repository_uri_fallback_is_pyprojects_repository_url() -> None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    urls = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert urls["Repository"] == sarif.REPOSITORY_URI
+
+
+@pytest.fixture
+def fresh_information_uri() -> Iterator[None]:
+    sarif.information_uri.cache_clear()
+    yield
+    sarif.information_uri.cache_clear()
+
+
+def _not_installed(_name: str) -> Message:
+    raise metadata.PackageNotFoundError("leakscan")
+
+
+def _urls(*entries: str) -> Callable[[str], Message]:
+    message = Message()
+    for entry in entries:
+        message["Project-URL"] = entry
+    return lambda _name: message
+
+
+@pytest.mark.parametrize(
+    ("installed", "expected"),
+    [
+        (_urls("Homepage, https://example.org/home", "Repository, https://example.org/repo"), "https://example.org/repo"),
+        (_urls("Home-Page, https://example.org/home"), "https://example.org/home"),
+        (_urls("Repository, http://example.org/plain"), sarif.REPOSITORY_URI),
+        (_urls(), sarif.REPOSITORY_URI),
+        (_not_installed, sarif.REPOSITORY_URI),
+    ],
+    ids=["repository-wins", "homepage-label-normalized", "not-https", "no-urls", "not-installed"],
+)
+def test_information_uri_comes_from_the_installed_metadata(
+    monkeypatch: pytest.MonkeyPatch, fresh_information_uri: None, installed: Callable[[str], Message], expected: str
+) -> None:
+    monkeypatch.setattr(metadata, "metadata", installed)
+    doc = _doc([], run_info())
+    jsonschema.validate(doc, load_json(SARIF_SCHEMA))
+    assert doc["runs"][0]["tool"]["driver"]["informationUri"] == expected

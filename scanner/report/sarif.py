@@ -7,6 +7,7 @@ https://docs.github.com/en/code-security/code-scanning/integrating-with-code-sca
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import json
 import os
@@ -23,7 +24,9 @@ from . import REDACTED, RunInfo, sorted_findings
 from .scrub import Scrubber
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/leakscan/"
+# pyproject.toml's [project.urls] Repository, for runs from a source tree that is not installed.
+REPOSITORY_URI = "https://github.com/leakscan/leakscan"
+_URL_LABELS = ("repository", "source", "homepage")  # preferred first; labels compared as PEP 753 normalizes
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "secretFingerprint/v1"
 CWE_TAG = "external/cwe/cwe-798"  # CWE-798: Use of Hard-coded Credentials
@@ -50,6 +53,22 @@ _SECURITY_SEVERITY = {
     Severity.INFO: "1.0",
 }
 _PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LOW: "low"}
+
+
+@functools.lru_cache(maxsize=1)
+def information_uri() -> str:
+    """The project's repository, from the installed distribution's metadata (pyproject [project.urls])."""
+    from importlib import metadata
+
+    try:
+        entries = metadata.metadata("leakscan").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return REPOSITORY_URI
+    urls = {}
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        urls["".join(c for c in label.lower() if c.isalnum())] = url.strip()
+    return next((urls[k] for k in _URL_LABELS if urls.get(k, "").startswith("https://")), REPOSITORY_URI)
 
 
 def render(
@@ -110,7 +129,7 @@ def build(
                 "name": "leakscan",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
+                "informationUri": information_uri(),
                 "rules": [_descriptor(rule) for rule in rules],
             }
         },
@@ -212,7 +231,7 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": _sentence(rule.description)},
         "fullDescription": {"text": _full_description(rule)},
         "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
-        "helpUri": rule.remediation or INFORMATION_URI,
+        "helpUri": rule.remediation or information_uri(),
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {
             "tags": tags[:MAX_RULE_TAGS],
