@@ -153,6 +153,37 @@ class Engine:
                 return self._windows_from_hits(data, hits)
         return self._gated_whole_buffer(data)
 
+    def may_match(self, data: bytes, path: str) -> bool:
+        """False only when no rule can match in ``data``, nor in any selection of its lines.
+
+        A cheap superset test for sources that scan chosen lines of a buffer (history scans the lines
+        a change adds): one prefilter pass over the whole buffer instead of building the selection.
+        It holds because rules match within lines (or, multiline, over lines the buffer holds in the
+        same order) and anchor only at line edges. Encoded text is ``may_decode``'s part.
+        """
+        if self._hs is None:
+            return True
+        rule_hit, present = self._hs.survey(data)
+        if rule_hit:
+            return True
+        # Keyword-gated rules are confirmed over a whole buffer once a keyword occurs: search for them.
+        # A rule that reports only next to a partner needs the partner to match, which this test covers.
+        gated = set(self._gated_always).union(*(self._gated_by_keyword.get(k, ()) for k in present))
+        return any(self._matches_somewhere(i, data, path) for i in sorted(gated) if not self._partners[i])
+
+    def may_decode(self, data: bytes, path: str) -> bool:
+        """Whether ``scan`` would decode something in ``data`` or in a selection of its lines."""
+        return bool(self.spec.decode_depth) and decoding.worth_decoding(path) and decoding.may_hold_encoded(data)
+
+    def _matches_somewhere(self, index: int, data: bytes, path: str) -> bool:
+        rule_path = self._rule_paths[index]
+        if rule_path is not None and not rule_path.search(path):
+            return False
+        pattern = self.pattern(index)
+        if pattern.engine != "re2":  # a backtracking search over a whole buffer may not end: assume a match
+            return True
+        return next(iter(pattern.finditer(data, 0, len(data))), None) is not None
+
     def _keyword_ok(self, index: int, present: set[int]) -> bool:
         needed = self._rule_keywords[index]
         return not needed or not needed.isdisjoint(present)

@@ -222,6 +222,23 @@ class HyperscanPass:
             return hits, True
         return hits, False
 
+    def survey(self, data: bytes) -> tuple[bool, set[int]]:
+        """Whether ``data`` holds any rule hit (the pass stops at the first), else the keywords present."""
+        base = self.keyword_base
+        present: set[int] = set()
+
+        def on_match(pid: int, _from: int, _to: int, _flags: int, _ctx: object) -> bool | None:
+            if pid < base:
+                return True
+            present.add(pid - base)
+            return None
+
+        try:
+            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        except hyperscan.ScanTerminated:
+            return True, present
+        return False, present
+
 
 class KeywordGate:
     """Which keywords occur in a buffer: every one of them, overlapping or not (no alternation)."""

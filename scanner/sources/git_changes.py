@@ -10,6 +10,8 @@ something this change introduced, so it is dropped here.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import compress
+from operator import not_
 from dataclasses import dataclass, field
 
 from ..engine import Engine
@@ -113,15 +115,22 @@ def scan_change(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes,
     if start:  # one unchanged line above, as staged keeps: a next-line allow marker there covers the change
         start = new.rfind(b"\n", 0, start - 1) + 1
     window = new[start:end]
+    # Plain ASCII needs no decoding check: the common case, and the one that costs most to re-check.
+    data = window if window.isascii() else to_utf8(window)
+    notes.files_scanned += 1
+    # One prefilter pass over the whole window first: most changes hold nothing any rule could match,
+    # and what the lines a change adds can hold, the window holds too. Only the rest pay for the line
+    # selection below (on ipython: 1 change in 6).
+    if not engine.may_match(data, path) and not engine.may_decode(data, path):
+        notes.bytes_scanned += len(window)
+        return []
     first_line = new.count(b"\n", 0, start)
     numbers: tuple[int, ...] | None = None
     if not whole:
         window, numbers = _new_lines(window, old[start : len(old) - (len(new) - end)], first_line)
         if not window:
             return []
-    # Plain ASCII needs no decoding check: the common case, and the one that costs most to re-check.
-    data = window if window.isascii() else to_utf8(window)
-    notes.files_scanned += 1
+        data = window if window.isascii() else to_utf8(window)
     notes.bytes_scanned += len(window)
     chunk = Chunk(data=data, path=path, line_offset=first_line, line_numbers=numbers)
     found = engine.scan(chunk).findings
@@ -141,7 +150,8 @@ def _new_lines(window: bytes, old_window: bytes, first_line: int) -> tuple[bytes
     if window.endswith(b"\n"):
         lines.pop()
     old_lines = set(old_window.split(b"\n"))
-    fresh = [i for i, line in enumerate(lines) if line not in old_lines]
+    # map and compress keep the per-line loop in C: most windows are long and add few lines.
+    fresh = list(compress(range(len(lines)), map(not_, map(old_lines.__contains__, lines))))
     if not fresh:
         return b"", None
     if len(fresh) * 2 >= len(lines):  # mostly new: the whole window costs less than picking lines

@@ -1,0 +1,96 @@
+"""The whole-window test history scans run first: a buffer is passed over only when no selection of
+its lines could hold a finding (Engine.may_match, Engine.may_decode)."""
+from __future__ import annotations
+
+import base64
+import random
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from scanner import prefilter
+from scanner.engine import Engine
+from scanner.model import Chunk
+from scanner.ruleset import build_spec
+
+PLANTED = [
+    'aws_key = "AKIAZ5GMHYJKLOPQRS7T"',
+    "token: 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",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi6Z0hJ2Wb7fPr3bTnG8sK1uL4a\n"
+    "q0a8W2Yx3Jt6mV9nR5bK2cL7dF4gH1jS8eP0oU3iA6zQ9wX2vB5nM7kL4jH1gF3d\n-----END RSA PRIVATE KEY-----",
+    "databricks configure set api_token q8Vt2LmX9wKz4RbN7pYc",
+]
+
+
+def _buffers() -> list[tuple[str, bytes]]:
+    """Standard-library modules, a third of them with a planted secret somewhere in the middle."""
+    rng = random.Random(7)
+    out = []
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))[:30]:
+        lines = path.read_bytes().splitlines(keepends=True)
+        if lines and rng.random() < 0.35:
+            lines.insert(rng.randrange(len(lines)), rng.choice(PLANTED).encode() + b"\n")
+        out.append((str(path), b"".join(lines)))
+    return out
+
+
+def _selections(data: bytes, rng: random.Random) -> list[bytes]:
+    """Line selections like the ones history scans: runs of lines, joined in order."""
+    lines = data.split(b"\n")
+    picks = []
+    for keep in (0.05, 0.3, 0.8):
+        chosen = [line for line in lines if rng.random() < keep]
+        picks.append(b"\n".join(chosen) + b"\n")
+    return picks
+
+
+def test_window_with_a_finding_in_any_selection_is_never_passed_over(engine) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(11)
+    found = passed_over = 0
+    for path, data in _buffers():
+        whole = engine.may_match(data, path)
+        passed_over += not whole
+        for selection in [data, *_selections(data, rng)]:
+            if engine.scan(Chunk(data=selection, path=path)).findings:
+                found += 1
+                assert whole, path
+    assert found >= 5  # the planted secrets were there to be found
+    if prefilter.HAVE_HYPERSCAN:
+        assert passed_over >= 5  # and the test does skip the windows that hold nothing
+
+
+@pytest.mark.parametrize("line", PLANTED, ids=["hyperscan-rule", "keyword", "multiline", "keyword-gated-rule"])
+def test_window_holding_a_secret_between_other_lines_is_scanned(engine, line: str) -> None:  # type: ignore[no-untyped-def]
+    data = f"x = 1\n{line}\ny = 2\n".encode()
+    assert engine.scan(Chunk(data=data, path="conf/settings.cfg")).findings
+    assert engine.may_match(data, "conf/settings.cfg")
+
+
+@pytest.fixture(scope="module")
+def decoding_engine(rules) -> Engine:  # type: ignore[no-untyped-def]
+    return Engine(build_spec(rules, decode_depth=2))
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(("path", "text", "expected"), [
+    pytest.param("deploy/secret.yaml", f"data:\n  token: {_b64('token: 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')}\n",
+                 True, id="encoded-secret"),
+    pytest.param("deploy/secret.yaml", f"data:\n  note: {_b64('just some readable words here')}\n", True,
+                 id="encoded-text"),
+    pytest.param("notebook.ipynb", '"image/png": "' + base64.b64encode(bytes(range(256)) * 4).decode() + '"\n',
+                 False, id="encoded-binary"),
+    pytest.param("src/settings.py", f"TOKEN = '{_b64('token: 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')}'\n",
+                 False, id="source-file"),
+    pytest.param("docs/readme.txt", "No encoded text at all in here.\n", False, id="plain-text"),
+])
+def test_may_decode_tells_whether_encoded_text_is_there(decoding_engine, engine, path: str, text: str,  # type: ignore[no-untyped-def]
+                                                       expected: bool) -> None:
+    assert decoding_engine.may_decode(text.encode(), path) is expected
+    decoded = [f for f in decoding_engine.scan(Chunk(data=text.encode(), path=path)).findings if f.decoded]
+    if decoded:
+        assert expected
+    assert not engine.may_decode(text.encode(), path)  # decoding off: never
