@@ -5,9 +5,10 @@
 
 REPO is a local clone (bare is fine), e.g. ipython/ipython: ``git clone --bare <url> ipython.git``.
 Each round runs every tool once, one right after the other, so the ratios hold on a shared machine;
-the table shows medians over the rounds of wall time and CPU time (user + system, children included)
-and the largest peak RSS of any single process of the run (``ru_maxrss`` of the waited children,
-measured in a fresh wrapper process per run, so one tool's peak never leaks into another's).
+the table shows medians over the rounds of wall time and CPU time (user + system of every process the
+tool started, orphans included) and the largest peak RSS of any single process of the run (``ru_maxrss``
+of the waited children, measured in a fresh wrapper process per run, so one tool's peak never leaks into
+another's).
 Validation and update checks are off for the peers; every tool uses its default rules.
 """
 from __future__ import annotations
@@ -23,11 +24,22 @@ import tempfile
 from pathlib import Path
 
 # Runs one command and reports its wall time, CPU time and peak RSS as JSON on the fd in argv[1].
+# The wrapper is a child subreaper (Linux): processes the tool leaves behind (a worker's git, say) are
+# reparented to it and reaped here, so their CPU time counts too, for every tool alike.
 _WRAPPER = r"""
-import json, os, resource, subprocess, sys, time
+import ctypes, json, os, resource, subprocess, sys, time
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+except (OSError, AttributeError):
+    pass
 t = time.perf_counter()
 code = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 wall = time.perf_counter() - t
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 os.write(int(sys.argv[1]), json.dumps({"code": code, "wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
                         "rss_mb": ru.ru_maxrss / 1024}).encode())
@@ -96,7 +108,9 @@ def main() -> None:
                    "cpu": statistics.median(r["cpu"] for r in runs),
                    "rss_mb": max(r["rss_mb"] for r in runs),
                    "findings": found[name]} for name, runs in raw.items()}
-    print(f"\n{args.repo}: {commits} commits, {os.cpu_count()} CPUs, median of {args.runs} rounds\n")
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n{args.repo}: {commits} commits, {os.cpu_count()} CPUs, median of {args.runs} rounds, "
+          f"load average at the end {load}\n")
     print("| tool | wall (s) | CPU (s) | peak RSS (MB) | findings | leakscan wall / tool wall |")
     print("|---|---:|---:|---:|---:|---:|")
     base = rows.get("leakscan", {}).get("wall")

@@ -22,6 +22,8 @@ from .regexes import re2
 MAX_CANDIDATES = 256  # per chunk and level
 MAX_DECODED_BYTES = 256 * 1024  # per chunk and level
 MAX_CANDIDATE_LENGTH = 64 * 1024
+# may_hold_encoded remembers at most this many encoded strings (short ones only): about 10 MB at most.
+MAX_REMEMBERED, REMEMBERED_LENGTH = 20_000, 512
 
 def _compile(source: bytes) -> Any:
     return re.compile(source) if re2 is None else re2.compile(source)
@@ -71,9 +73,22 @@ def candidates(data: bytes) -> Iterator[Candidate]:
         yield Candidate(start, end, encoding, text)
 
 
-def may_hold_encoded(data: bytes) -> bool:
-    """Whether some encoded span of ``data`` decodes to text (so ``candidates`` of its lines may yield one)."""
-    return any(_decode(data[start:end]) is not None for start, end in _spans(data) if end - start <= MAX_CANDIDATE_LENGTH)
+def may_hold_encoded(data: bytes, rejected: set[bytes] | None = None) -> bool:
+    """Whether some encoded span of ``data`` decodes to text (so ``candidates`` of its lines may yield one).
+
+    ``rejected`` remembers spans that did not, across calls: a file's versions share most of them.
+    """
+    for start, end in _spans(data):
+        if end - start > MAX_CANDIDATE_LENGTH:
+            continue
+        raw = data[start:end]
+        if rejected is not None and raw in rejected:
+            continue
+        if _decode(raw) is not None:
+            return True
+        if rejected is not None and len(raw) <= REMEMBERED_LENGTH and len(rejected) < MAX_REMEMBERED:
+            rejected.add(raw)
+    return False
 
 
 def _spans(data: bytes) -> Iterator[tuple[int, int]]:

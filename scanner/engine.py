@@ -171,9 +171,13 @@ class Engine:
         gated = set(self._gated_always).union(*(self._gated_by_keyword.get(k, ()) for k in present))
         return any(self._matches_somewhere(i, data, path) for i in sorted(gated) if not self._partners[i])
 
-    def may_decode(self, data: bytes, path: str) -> bool:
-        """Whether ``scan`` would decode something in ``data`` or in a selection of its lines."""
-        return bool(self.spec.decode_depth) and decoding.worth_decoding(path) and decoding.may_hold_encoded(data)
+    def may_decode(self, data: bytes, path: str, rejected: set[bytes] | None = None) -> bool:
+        """Whether ``scan`` would decode something in ``data`` or in a selection of its lines.
+
+        ``rejected``: encoded strings already known not to decode to text (see decoding.may_hold_encoded).
+        """
+        return (bool(self.spec.decode_depth) and decoding.worth_decoding(path)
+                and decoding.may_hold_encoded(data, rejected))
 
     def _matches_somewhere(self, index: int, data: bytes, path: str) -> bool:
         rule_path = self._rule_paths[index]

@@ -94,3 +94,15 @@ def test_may_decode_tells_whether_encoded_text_is_there(decoding_engine, engine,
     if decoded:
         assert expected
     assert not engine.may_decode(text.encode(), path)  # decoding off: never
+
+
+def test_encoded_strings_remembered_as_binary_never_hide_text(decoding_engine) -> None:  # type: ignore[no-untyped-def]
+    """A file's versions share their encoded strings: those that are not text are remembered, the rest never."""
+    encoded = base64.b64encode(random.Random(3).randbytes(1024)).decode()
+    binary = "".join(f'      "{encoded[i : i + 76]}\\n",\n' for i in range(0, len(encoded), 76))  # a wrapped image
+    text = f"data:\n  note: {_b64('just some readable words here')}\n"
+    rejected: set[bytes] = set()
+    assert not decoding_engine.may_decode(binary.encode(), "notebook.ipynb", rejected)
+    assert rejected
+    for _version in range(2):
+        assert decoding_engine.may_decode((binary + text).encode(), "notebook.ipynb", rejected)

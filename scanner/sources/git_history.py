@@ -12,6 +12,7 @@ The earliest such commit per (path, rule, secret) is reported, with lines from i
 from __future__ import annotations
 
 import dataclasses
+import queue
 import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +33,7 @@ NULL_SHA = "0" * 40
 GITLINK = "160000"  # a submodule: a commit id in the tree, not a blob
 BATCH_CHANGES = 1500
 SERIAL_COMMITS = 64  # below this, forking workers costs more than it saves
+LIST_SHARES = 4  # commit shares per process listing changes
 
 ProgressFn = Callable[[int, int, int, int], None]  # commits listed, blobs done, blobs listed, bytes done
 
@@ -89,33 +91,36 @@ def parse_diff_tree(out: bytes) -> Iterator[tuple[str, list[Change]]]:
         yield sha, changes
 
 
-def read_all(git_dir: str, args: list[str], commits: Sequence[str], shares: int) -> list[bytes]:
-    """Run ``git <args>`` with ``--stdin`` once per share of the commits, concurrently; their outputs."""
+def read_all(git_dir: str, args: list[str], commits: Sequence[str], shares: int,
+             parallel: int = 0) -> Iterator[tuple[int, bytes]]:
+    """Run ``git <args>`` with ``--stdin`` once per share of the commits, ``parallel`` at a time (0: all at
+    once); yield (share index, output) as each finishes, so the caller parses while the rest still run."""
     size = max(1, -(-len(commits) // max(1, shares)))
     parts = [commits[i : i + size] for i in range(0, len(commits), size)]
-    outputs: list[bytes] = [b""] * len(parts)
-    errors: list[str] = []
+    done: queue.Queue[tuple[int, bytes | None, str]] = queue.Queue()
+    slots = threading.Semaphore(parallel or len(parts) or 1)
 
     def run(index: int, part: Sequence[str]) -> None:
         cmd = ["git", "--git-dir", git_dir, *args]
-        try:
-            done = subprocess.run(cmd, input="".join(f"{c}\n" for c in part).encode("ascii"),
-                                  capture_output=True, env=git_env(), check=False)
-        except OSError as exc:
-            errors.append(f"cannot run git: {exc.strerror or exc}")
-            return
-        if done.returncode != 0:
-            errors.append(f"git {args[0]} failed: {first_line(done.stderr)}")
-        outputs[index] = done.stdout
+        with slots:
+            try:
+                proc = subprocess.run(cmd, input="".join(f"{c}\n" for c in part).encode("ascii"),
+                                      capture_output=True, env=git_env(), check=False)
+            except OSError as exc:
+                done.put((index, None, f"cannot run git: {exc.strerror or exc}"))
+                return
+        if proc.returncode != 0:
+            done.put((index, None, f"git {args[0]} failed: {first_line(proc.stderr)}"))
+        else:
+            done.put((index, proc.stdout, ""))
 
-    threads = [threading.Thread(target=run, args=(i, part), daemon=True) for i, part in enumerate(parts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise SourceError(errors[0])
-    return outputs
+    for i, part in enumerate(parts):
+        threading.Thread(target=run, args=(i, part), daemon=True).start()
+    for _ in parts:
+        index, out, error = done.get()
+        if out is None:
+            raise SourceError(error)
+        yield index, out
 
 
 class HistoryScan:
@@ -215,9 +220,13 @@ class HistoryScan:
         args = ["-c", "core.quotePath=false", "diff-tree", "--stdin", "-z", "-r", "-c", "--raw", "--no-renames",
                 "--no-abbrev", "--root", "--no-ext-diff", "--no-textconv"]
         jobs = self.jobs or pipeline.default_jobs()
-        shares = jobs if len(self.resolved.commits) >= SERIAL_COMMITS else 1
-        for out in read_all(self.repo.git_dir, args, self.resolved.commits, shares):
-            yield from parse_diff_tree(out)
+        # More shares than processes: the parent parses each as it comes while the last ones still run.
+        shares = jobs * LIST_SHARES if len(self.resolved.commits) >= SERIAL_COMMITS else 1
+        parsed: dict[int, list[tuple[str, list[Change]]]] = {}
+        for index, out in read_all(self.repo.git_dir, args, self.resolved.commits, shares, parallel=jobs):
+            parsed[index] = list(parse_diff_tree(out))
+        for index in sorted(parsed):
+            yield from parsed.pop(index)
 
     def _parent_engine(self) -> Engine:
         if self._engine is None:
