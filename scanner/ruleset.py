@@ -107,10 +107,24 @@ def load_rule_files(paths: Sequence[Path]) -> tuple[Rule, ...]:
 
 
 def load_yaml(text: str) -> Any:
-    """Parse YAML safely, with the C loader when present. Imported lazily: a cached start skips it."""
+    """Parse YAML safely, with the C loader when present, rejecting a key repeated in one mapping (YAML
+    would keep the last silently, so a rule's second ``companions:`` would hide its first).
+    Imported lazily: a cached start skips it."""
     import yaml
 
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class UniqueKeyLoader(base):  # type: ignore[misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = key_node.value
+                if key in seen and key != "<<":
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    return yaml.load(text, Loader=UniqueKeyLoader)
 
 
 def parse_rule_document(text: str, source: str) -> list[Rule]:

@@ -186,6 +186,16 @@ def test_bad_companions_are_rule_errors_naming_file_and_rule(tmp_path: Path, com
     assert message in text and "bad.yaml" in text and "'one'" in text
 
 
+def test_a_key_repeated_in_one_rule_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
+    # YAML keeps the last of two equal keys silently: a second `companions:` would hide the first.
+    path = tmp_path / "bad.yaml"
+    path.write_text(_BASE.format(companions="[{rule: two, within_lines: 3}]")
+                    + "    companions: [{rule: one, within_lines: 3}]\n    companions: []\n")
+    with pytest.raises(RuleError) as info:
+        load_rule_files([path])
+    assert str(info.value) == f"{path}:11: duplicate key 'companions'"
+
+
 def test_rule_needing_a_partner_does_not_run_without_one(rules) -> None:  # type: ignore[no-untyped-def]
     engine = Engine(build_spec(rules))  # fresh: rule regexes compile on first use
     index = [r.id for r in rules].index("aws-secret-access-key-near-id")
