@@ -6,6 +6,7 @@ Hyperscan database, so the design works with the spawn start method too.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -98,6 +99,8 @@ def run(
     started = time.monotonic()
     jobs = jobs or default_jobs()
     report = ScanReport()
+    if not isinstance(items, Sequence) and jobs > 1:
+        items = _small_or_stream(items)
     if isinstance(items, Sequence) and sum(i.size for i in items) < SERIAL_BYTES:
         jobs = 1
     if jobs <= 1:
@@ -114,6 +117,20 @@ def run(
         _run_parallel(spec, items, jobs, report, progress)
     report.duration = time.monotonic() - started
     return report
+
+
+def _small_or_stream(items: Iterable[WorkItem]) -> Sequence[WorkItem] | Iterator[WorkItem]:
+    """A list when the items add up to less than SERIAL_BYTES, else a stream that starts with the items
+    read so far: workers then scan while the source (a directory walk) is still listing the rest."""
+    stream = iter(items)
+    head: list[WorkItem] = []
+    size = 0
+    for item in stream:
+        head.append(item)
+        size += item.size
+        if size >= SERIAL_BYTES:
+            return itertools.chain(head, stream)
+    return head
 
 
 def _collect(report: ScanReport, findings: list[Finding], notes: Notes, partial: list[tuple[str, str]]) -> None:

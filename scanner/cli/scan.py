@@ -1,6 +1,7 @@
 """`leakscan scan PATH...`: working trees, files and standard input."""
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 
@@ -28,11 +29,14 @@ def scan(paths: tuple[str, ...], out: OutputOptions, jobs: int, max_file_size: i
     fs_paths = [p for p in paths if p != "-"]
     spec = load_spec(fs_paths[0] if fs_paths else ".")
     notes = Notes()
-    items: list[WorkItem] = [StdinItem(sys.stdin.buffer.read())] if "-" in paths else []
-    items.extend(walk(fs_paths, notes, max_file_size=max_file_size, follow_symlinks=follow_symlinks,
-                      scan_binaries=scan_binaries))
-    if fs_paths and not items and not any(os.path.lexists(p) for p in fs_paths):
+    stdin: list[WorkItem] = [StdinItem(sys.stdin.buffer.read())] if "-" in paths else []
+    files = walk(fs_paths, notes, max_file_size=max_file_size, follow_symlinks=follow_symlinks,
+                 scan_binaries=scan_binaries)
+    if fs_paths and not stdin and not any(os.path.lexists(p) for p in fs_paths):
+        for _ in files:  # nothing to scan: the walk notes why
+            pass
         raise SourceError(notes.errors[0])
-    report = pipeline.run(spec, items, jobs=jobs)
+    # A stream, not a list: workers start on the first files while the walk lists the rest.
+    report = pipeline.run(spec, itertools.chain(stdin, files), jobs=jobs)
     report.notes.merge(notes)
     finish(report, spec, out, RunInfo(command="scan", root=scan_root(fs_paths)))
