@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import time
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -17,12 +16,12 @@ from . import decoding, filters
 from .confidence import grade
 from .markers import CompiledMarkers, MarkerSet
 from .model import Allowlist, Chunk, Companion, Confidence, Finding, RegexTarget, Rule
-from .prefilter import HAVE_HYPERSCAN, Database, HyperscanPass, KeywordGate, keyword_table
+from .prefilter import HAVE_HYPERSCAN, Database, HyperscanPass, KeywordGate, gated_keywords, keyword_table
 from .regexes import DEFAULT_TIMEOUT, Pattern, RegexTimeout, TextPattern, compile_rule_regex
 
-_NEWLINE = re.compile(b"\n")
 MAX_MATCH_TEXT = 4096
 MAX_LINE_TEXT = 400
+_LOOKUP_WINDOW = 1 << 14  # longer candidate windows: look for keywords in the whole buffer at once
 _BUDGET_BYTES = 1 << 20  # a backtracking rule gets one more regex_timeout per MB of chunk
 
 
@@ -83,22 +82,59 @@ class _CompiledAllowlist:
 
 
 class _Lines:
-    """Line starts of a buffer, computed only once something is found in it."""
+    """Line numbers of offsets in a buffer, counted from the nearest offset already located.
+
+    Listing every line start of a file in Python cost more than confirming its candidates; counting
+    newlines in C between known points costs a pass over the buffer at most per rule.
+    """
 
     def __init__(self, data: bytes) -> None:
         self._data = data
-        self._newlines: list[int] | None = None
+        self._known_offsets = [0]
+        self._known_lines = [0]
 
     def locate(self, offset: int) -> tuple[int, int]:
         """(0-based line index, offset of that line's start) for a byte offset."""
-        if self._newlines is None:
-            self._newlines = [m.start() for m in _NEWLINE.finditer(self._data)]
-        idx = bisect_left(self._newlines, offset)
-        return idx, (self._newlines[idx - 1] + 1 if idx else 0)
+        data = self._data
+        at = bisect_right(self._known_offsets, offset) - 1
+        idx = self._known_lines[at] + data.count(b"\n", self._known_offsets[at], offset)
+        if offset != self._known_offsets[at]:
+            self._known_offsets.insert(at + 1, offset)
+            self._known_lines.insert(at + 1, idx)
+        return idx, data.rfind(b"\n", 0, offset) + 1
 
     def line_end(self, offset: int) -> int:
         end = self._data.find(b"\n", offset)
         return len(self._data) if end < 0 else end
+
+
+class _KeywordText:
+    """Which keywords occur in a buffer, ASCII-caseless like Hyperscan's caseless literals, looked up on demand."""
+
+    def __init__(self, data: bytes, keywords: Sequence[bytes]) -> None:
+        self._data = data
+        self._keywords = keywords
+        self._lowered: bytes | None = None
+        self._found: dict[int, bool] = {}
+
+    def any_of(self, indexes: Iterable[int], wins: Sequence[Sequence[int]]) -> bool:
+        keywords = self._keywords
+        # The keyword usually sits on the candidate's own line: look there before lowering the buffer.
+        for start, end in wins:
+            if end - start > _LOOKUP_WINDOW:
+                break
+            line = self._data[start:end].lower()
+            if any(keywords[k] in line for k in indexes):
+                return True
+        if self._lowered is None:
+            self._lowered = self._data.lower()
+        for k in indexes:
+            found = self._found.get(k)
+            if found is None:
+                found = self._found[k] = keywords[k] in self._lowered
+            if found:
+                return True
+        return False
 
 
 class Engine:
@@ -119,6 +155,10 @@ class Engine:
         if spec.database is not None and spec.use_hyperscan and HAVE_HYPERSCAN:
             self._hs = HyperscanPass(spec.database)
             self._unsupported = spec.database.keyword_gated
+        # The database reports only the keywords of keyword-gated rules; the keywords of a rule that
+        # hit are looked up in the buffer itself, and only then.
+        self._keywords = tuple(kw.encode("utf-8") for kw in keywords)
+        self._hs_keywords = frozenset(gated_keywords(self.rules, self._unsupported))
         self._rule_paths = [TextPattern(r.path) if r.path else None for r in self.rules]
         self._rule_allow = [[_CompiledAllowlist(a) for a in r.allowlists] for r in self.rules]
         self._global_allow = [_CompiledAllowlist(a) for a in spec.allowlists]
@@ -192,6 +232,13 @@ class Engine:
         needed = self._rule_keywords[index]
         return not needed or not needed.isdisjoint(present)
 
+    def _hit_keyword_ok(self, index: int, present: set[int], text: _KeywordText | None, wins: list[list[int]]) -> bool:
+        needed = self._rule_keywords[index]
+        if not needed or not needed.isdisjoint(present):
+            return True
+        unknown = needed - self._hs_keywords
+        return bool(unknown) and text is not None and text.any_of(unknown, wins)
+
     def _gated_whole_buffer(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
         present = self._gate.present(data)
         whole = [(0, len(data))]
@@ -225,9 +272,12 @@ class Engine:
                 wins[-1][1] = max(wins[-1][1], end)
             else:
                 wins.append([start, end])
-        out = {
-            i: [(w[0], w[1]) for w in _merge(wins)] for i, wins in windows.items() if self._keyword_ok(i, present)
-        }
+        out: dict[int, list[tuple[int, int]]] = {}
+        text = _KeywordText(data, self._keywords) if windows else None
+        for i, wins in windows.items():
+            merged = _merge(wins)
+            if self._hit_keyword_ok(i, present, text, merged):
+                out[i] = [(w[0], w[1]) for w in merged]
         whole = [(0, n)]
         for i in self._gated_always:
             out[i] = whole
@@ -250,11 +300,14 @@ class Engine:
         data = chunk.data
         if not data:
             return result
+        candidates = self.candidates(data)
+        if not candidates:
+            return result  # most buffers: nothing to confirm
         lines = _Lines(data)
         # Strings pulled out of a binary have no syntax around them: only provider rules apply.
         text_only = self._generic if chunk.kind == "binary-strings" else None
         deferred: list[tuple[int, list[tuple[int, int]]]] = []
-        for index, wins in sorted(self.candidates(data).items()):
+        for index, wins in sorted(candidates.items()):
             rule_path = self._rule_paths[index]
             if rule_path is not None and not rule_path.search(chunk.path):
                 continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,40 @@ def _rule_flags(rule: Rule) -> int:
 
 # A pattern that opens with a plain literal of 3+ characters is cheap for Hyperscan: no need to measure.
 _LITERAL_PREFIX = re.compile(r"^(?:\\b|\(\?:|\()*[A-Za-z0-9_\-.:/@=]{3,}(?![*+?{])")
+# So does a caseless one with no alternative beside it (the probe's verdict on such a pattern depends
+# on the machine's load; a whole-buffer confirm of `(?i)\bconfigure\s+set` cost 10% of stdlib scans).
+_CASELESS_LITERAL_PREFIX = re.compile(r"^\(\?i\)(?:\\b)?[A-Za-z0-9_]{3,}(?![A-Za-z0-9_*+?{])")
+
+
+def _literal_prefix(regex: str) -> bool:
+    if _LITERAL_PREFIX.match(regex):
+        return True
+    return bool(_CASELESS_LITERAL_PREFIX.match(regex)) and not _top_level_alternation(regex)
+
+
+def _top_level_alternation(regex: str) -> bool:
+    depth, i, in_class = 0, 0, False
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 1
+            i += regex.startswith("^", i)
+            i += regex.startswith("]", i)  # a leading ] is a member, not the end
+            continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+        i += 1
+    return False
 
 
 # Keywords found in most source files: gating a rule on them would confirm it over nearly every whole
@@ -97,10 +131,6 @@ def build_database(
     if hyperscan is None:
         return None
     base = len(rules)
-    kw_entries = [
-        (base + k, _hs_escape(kw), hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH)
-        for k, kw in enumerate(keyword_table(rules))
-    ]
     entries = [(i, r.regex.encode("utf-8"), _rule_flags(r)) for i, r in enumerate(rules)]
     expensive: set[int] = set()
     known = verdicts if verdicts is not None else {}
@@ -108,7 +138,7 @@ def build_database(
         sample = _sample_text()
         floor: float | None = None
         for index, rule in enumerate(rules):
-            if not rule.keywords or _LITERAL_PREFIX.match(rule.regex) or _common_keywords(rule):
+            if not rule.keywords or _literal_prefix(rule.regex) or _common_keywords(rule):
                 continue
             if rule.regex not in known:
                 if floor is None:
@@ -121,10 +151,10 @@ def build_database(
                 expensive.add(index)
     accepted = [e for e in entries if e[0] not in expensive]
     unsupported: list[int] = []
-    db = _compile(accepted + kw_entries)
+    db = _compile(accepted + _keyword_entries(rules, expensive))
     if db is None:
         accepted, unsupported = _supported(accepted)
-        db = _compile(accepted + kw_entries)
+        db = _compile(accepted + _keyword_entries(rules, expensive | set(unsupported)))
     if db is None:  # pragma: no cover - every entry compiled alone
         return None
     return Database(
@@ -134,6 +164,22 @@ def build_database(
         keyword_base=base,
         expensive=tuple(sorted(expensive)),
     )
+
+
+def gated_keywords(rules: Sequence[Rule], gated: Iterable[int]) -> set[int]:
+    """Indexes (in keyword_table order) of the keywords that keyword-gated rules need."""
+    index = {kw: k for k, kw in enumerate(keyword_table(rules))}
+    return {index[kw.lower()] for i in gated for kw in rules[i].keywords}
+
+
+def _keyword_entries(rules: Sequence[Rule], gated: Iterable[int]) -> list[tuple[int, bytes, int]]:
+    # Only keyword-gated rules need the database to say which keywords occur: a rule in the database
+    # checks its keywords where it hits. Hundreds of short caseless literals cost the pass ~15%.
+    keywords = keyword_table(rules)
+    return [
+        (len(rules) + k, _hs_escape(keywords[k]), hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH)
+        for k in sorted(gated_keywords(rules, gated))
+    ]
 
 
 def _supported(entries: Sequence[tuple[int, bytes, int]]) -> tuple[list[tuple[int, bytes, int]], list[int]]:

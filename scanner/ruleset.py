@@ -331,6 +331,7 @@ def _enum(kind: Any, entry: Mapping[str, Any], key: str, where: str, default: An
 # -- the compiled spec ----------------------------------------------------------------------------
 
 
+_DB_LAYOUT = "gated-keywords"
 _COSTS_KEY = f"hs-costs-{__version__}.pickle"  # pattern -> too costly for the database (measured once)
 
 
@@ -339,7 +340,8 @@ def database_for(rules: Sequence[Rule]) -> Database | None:
     if not HAVE_HYPERSCAN:
         return None
     shape = json.dumps([[r.regex, r.multiline, sorted(k.lower() for k in r.keywords)] for r in rules])
-    key = "hs-" + hashlib.sha256((__version__ + shape).encode()).hexdigest()[:24] + ".pickle"
+    # The layout tag changes whenever build_database puts different entries in the database.
+    key = "hs-" + hashlib.sha256((__version__ + _DB_LAYOUT + shape).encode()).hexdigest()[:24] + ".pickle"
     cached = _cache_read(key)
     if isinstance(cached, Database):
         return cached

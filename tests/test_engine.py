@@ -12,7 +12,7 @@ from scanner import prefilter
 from scanner.engine import Engine, shannon_entropy
 from scanner.model import Chunk, Confidence
 from scanner.regexes import HAVE_RE2
-from scanner.ruleset import build_spec
+from scanner.ruleset import build_spec, parse_rule_document
 
 PLANTED = [
     'aws_key = "AKIAZ5GMHYJKLOPQRS7T"',
@@ -120,3 +120,46 @@ def test_secret_never_in_repr(engine) -> None:  # type: ignore[no-untyped-def]
 def test_entropy() -> None:
     assert shannon_entropy(b"aaaa") == 0
     assert shannon_entropy(b"abcd") == 2.0
+
+
+KEYWORD_RULES = """
+rules:
+  - id: demo-keyed
+    description: demo value that counts only where its keyword occurs in the buffer
+    regex: 'val_([0-9a-z]{12})'
+    keywords: [demokw]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("x = val_a1b2c3d4e5f6\n", False),
+        ("demokw: x = val_a1b2c3d4e5f6\n", True),
+        ("DemoKW\n" + "pass\n" * 40 + "x = val_a1b2c3d4e5f6\n", True),
+        ("x = val_a1b2c3d4e5f6\n" + "pass\n" * 40 + "# DEMOKW\n", True),
+    ],
+    ids=["no-keyword", "keyword-on-the-line", "keyword-lines-before", "keyword-lines-after"],
+)
+@pytest.mark.parametrize("use_hyperscan", [True, False], ids=["hyperscan", "keyword-gate"])
+def test_rule_reports_only_where_its_keyword_occurs(text: str, found: bool, use_hyperscan: bool) -> None:
+    engine = Engine(build_spec(parse_rule_document(KEYWORD_RULES, "kw.yaml"), use_hyperscan=use_hyperscan))
+    findings = engine.scan(Chunk(data=text.encode(), path="f")).findings
+    assert [f.secret for f in findings] == (["a1b2c3d4e5f6"] if found else [])
+
+
+@pytest.mark.parametrize(
+    ("regex", "anchored"),
+    [
+        (r"(?i)\bconfigure\s+set\s+(?:a|b)", True),
+        (r"(?i)abc[|\]]d", True),
+        (r"(?i)\bconfigure|x", False),
+        (r"(?i)ab", False),
+        (r"(?i:abc|d)", False),
+        (r"[a-z]{40}", False),
+        (r"ghp_[A-Za-z0-9]{36}", True),
+    ],
+    ids=["caseless", "bar-in-class", "top-level-alternative", "short", "scoped-alternative", "class", "plain"],
+)
+def test_patterns_opening_with_a_literal_skip_the_cost_probe(regex: str, anchored: bool) -> None:
+    assert prefilter._literal_prefix(regex) is anchored  # noqa: SLF001 - the rule that decides where a rule goes
