@@ -159,6 +159,8 @@ class Engine:
         # hit are looked up in the buffer itself, and only then.
         self._keywords = tuple(kw.encode("utf-8") for kw in keywords)
         self._hs_keywords = frozenset(gated_keywords(self.rules, self._unsupported))
+        located = spec.database.located if self._hs is not None and spec.database is not None else ()
+        self._located: dict[int, Database | HyperscanPass] = {d.rule_ids[0]: d for d in located}
         self._rule_paths = [TextPattern(r.path) if r.path else None for r in self.rules]
         self._rule_allow = [[_CompiledAllowlist(a) for a in r.allowlists] for r in self.rules]
         self._global_allow = [_CompiledAllowlist(a) for a in spec.allowlists]
@@ -246,8 +248,41 @@ class Engine:
 
     def _windows_from_hits(self, data: bytes, hits: Iterable[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
         n = len(data)
-        base = len(self.rules)
         present: set[int] = set()
+        windows = self._line_windows(data, hits, present)
+        out: dict[int, list[tuple[int, int]]] = {}
+        text = _KeywordText(data, self._keywords) if windows else None
+        for i, wins in windows.items():
+            merged = _merge(wins)
+            if self._hit_keyword_ok(i, present, text, merged):
+                out[i] = [(w[0], w[1]) for w in merged]
+        whole = [(0, n)]
+        for i in self._gated_always:
+            out[i] = whole
+        for k in present:
+            for i in self._gated_by_keyword.get(k, ()):
+                out[i] = whole
+        return out
+
+    def _located_windows(self, index: int, data: bytes, wins: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Line windows of a keyword-gated rule from its own database, where it has one (else ``wins``)."""
+        located = self._located.get(index)
+        if located is None:
+            return wins
+        if not isinstance(located, HyperscanPass):
+            located = self._located[index] = HyperscanPass(located)
+        hits, flooded = located.scan(data)
+        if flooded:
+            return wins
+        windows = self._line_windows(data, hits, set()).get(index, [])
+        return [(w[0], w[1]) for w in _merge(windows)]
+
+    def _line_windows(
+        self, data: bytes, hits: Iterable[tuple[int, int]], present: set[int]
+    ) -> dict[int, list[list[int]]]:
+        """Rule index -> whole-line windows around its hits; keyword hits go into ``present``."""
+        n = len(data)
+        base = len(self.rules)
         windows: dict[int, list[list[int]]] = {}
         multiline = self._multiline
         for pid, to in hits:
@@ -272,19 +307,7 @@ class Engine:
                 wins[-1][1] = max(wins[-1][1], end)
             else:
                 wins.append([start, end])
-        out: dict[int, list[tuple[int, int]]] = {}
-        text = _KeywordText(data, self._keywords) if windows else None
-        for i, wins in windows.items():
-            merged = _merge(wins)
-            if self._hit_keyword_ok(i, present, text, merged):
-                out[i] = [(w[0], w[1]) for w in merged]
-        whole = [(0, n)]
-        for i in self._gated_always:
-            out[i] = whole
-        for k in present:
-            for i in self._gated_by_keyword.get(k, ()):
-                out[i] = whole
-        return out
+        return windows
 
     # -- scanning ----------------------------------------------------------------------------------
     def scan(self, chunk: Chunk) -> ChunkResult:
@@ -332,6 +355,7 @@ class Engine:
         self, chunk: Chunk, index: int, wins: Sequence[tuple[int, int]], lines: _Lines, result: ChunkResult
     ) -> None:
         try:
+            wins = self._located_windows(index, chunk.data, list(wins))
             self._confirm(chunk, index, wins, lines, result.findings)
         except RegexTimeout:
             result.timed_out_rules.append(self.rules[index].id)

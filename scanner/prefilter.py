@@ -7,7 +7,6 @@ turns each end offset into a window of whole lines and lets the confirming engin
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from .model import Rule
 from .optional import optional_module
-from .regexes import re2
+from .regexes import compile_rule_regex, re2
+from .regexshape import hs_expression, literal_prefix
 
 if TYPE_CHECKING:  # the type checker sees the module; at run time it may be None
     import hyperscan
@@ -44,6 +44,9 @@ class Database:
         return self.unsupported + self.expensive
     keyword_base: int  # pattern id of the first keyword
     expensive: tuple[int, ...] = ()  # rule indexes kept out for speed: confirmed when keywords occur
+    # Expensive rules that a database of their own locates faster than a whole-buffer regex search:
+    # scanned only over buffers that hold the rule's keywords, then confirmed on line windows.
+    located: tuple[Database, ...] = ()
 
 
 def keyword_table(rules: Sequence[Rule]) -> tuple[str, ...]:
@@ -67,44 +70,6 @@ def _rule_flags(rule: Rule) -> int:
     return hyperscan.HS_FLAG_SINGLEMATCH if rule.multiline else 0
 
 
-# A pattern that opens with a plain literal of 3+ characters is cheap for Hyperscan: no need to measure.
-_LITERAL_PREFIX = re.compile(r"^(?:\\b|\(\?:|\()*[A-Za-z0-9_\-.:/@=]{3,}(?![*+?{])")
-# So does a caseless one with no alternative beside it (the probe's verdict on such a pattern depends
-# on the machine's load; a whole-buffer confirm of `(?i)\bconfigure\s+set` cost 10% of stdlib scans).
-_CASELESS_LITERAL_PREFIX = re.compile(r"^\(\?i\)(?:\\b)?[A-Za-z0-9_]{3,}(?![A-Za-z0-9_*+?{])")
-
-
-def _literal_prefix(regex: str) -> bool:
-    if _LITERAL_PREFIX.match(regex):
-        return True
-    return bool(_CASELESS_LITERAL_PREFIX.match(regex)) and not _top_level_alternation(regex)
-
-
-def _top_level_alternation(regex: str) -> bool:
-    depth, i, in_class = 0, 0, False
-    while i < len(regex):
-        ch = regex[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            i += 1
-            i += regex.startswith("^", i)
-            i += regex.startswith("]", i)  # a leading ] is a member, not the end
-            continue
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            return True
-        i += 1
-    return False
-
-
 # Keywords found in most source files: gating a rule on them would confirm it over nearly every whole
 # buffer, which costs more than Hyperscan does (measured with benchmarks/precision.py), so such rules
 # (the generic ones) always stay in the database.
@@ -125,27 +90,30 @@ def build_database(
     compared with a plain literal's: outliers are left to the keyword-gated path. A pattern Hyperscan
     rejects is retried in prefilter mode, else left to the keyword-gated path too. ``verdicts`` maps a
     pattern to whether it was found expensive before; it is read and extended, so a rule set that adds
-    one custom rule measures only that rule. Timing only decides *where* a rule is confirmed, never
+    one custom rule measures only that rule. An expensive rule that Hyperscan alone scans faster than
+    the confirming regex gets a database of its own (``located``), scanned only where its keywords
+    occur. Timing only decides *where* a rule is confirmed, never
     whether it is: results are the same either way (the windowed-equals-whole tests cover both paths).
     """
     if hyperscan is None:
         return None
     base = len(rules)
-    entries = [(i, r.regex.encode("utf-8"), _rule_flags(r)) for i, r in enumerate(rules)]
+    entries = [(i, hs_expression(r.regex).encode("utf-8"), _rule_flags(r)) for i, r in enumerate(rules)]
     expensive: set[int] = set()
+    singles: dict[int, hyperscan.Database | None] = {}  # rule index -> its pattern compiled alone by the probe
     known = verdicts if verdicts is not None else {}
+    sample = _sample_text() if measure else b""
     if measure:
-        sample = _sample_text()
         floor: float | None = None
         for index, rule in enumerate(rules):
-            if not rule.keywords or _literal_prefix(rule.regex) or _common_keywords(rule):
+            if not rule.keywords or literal_prefix(rule.regex) or _common_keywords(rule):
                 continue
             if rule.regex not in known:
                 if floor is None:
                     probe = _compile([(0, b"\\x00zq\\x00", 0)])
                     assert probe is not None  # a plain literal always compiles
                     floor = _scan_cost(probe, sample)
-                single = _compile([entries[index]])
+                single = singles[index] = _compile([entries[index]])
                 known[rule.regex] = single is not None and _scan_cost(single, sample) > EXPENSIVE_FACTOR * floor
             if known[rule.regex]:
                 expensive.add(index)
@@ -157,13 +125,38 @@ def build_database(
         db = _compile(accepted + _keyword_entries(rules, expensive | set(unsupported)))
     if db is None:  # pragma: no cover - every entry compiled alone
         return None
+    located = [_own_database(rules, i, entries[i], singles.get(i), sample) for i in sorted(expensive)]
     return Database(
         blob=hyperscan.dumpb(db),
         rule_ids=tuple(e[0] for e in accepted),
         unsupported=tuple(unsupported),
         keyword_base=base,
         expensive=tuple(sorted(expensive)),
+        located=tuple(d for d in located if d is not None),
     )
+
+
+def _own_database(
+    rules: Sequence[Rule], index: int, entry: tuple[int, bytes, int], db: hyperscan.Database | None, sample: bytes
+) -> Database | None:
+    """A database of one expensive rule, when it scans the sample faster than the confirming regex does."""
+    if db is None:
+        good, _rejected = _supported([entry])
+        db = _compile(good) if good else None
+    if db is None:
+        return None
+    rule = rules[index]
+    if re2 is not None:
+        pattern = compile_rule_regex(rule.regex, multiline=rule.multiline)
+        best = float("inf")
+        for _ in range(2):
+            t0 = time.perf_counter()
+            for _m in pattern.finditer(sample, 0, len(sample)):
+                pass
+            best = min(best, time.perf_counter() - t0)
+        if _scan_cost(db, sample) >= best:
+            return None
+    return Database(blob=hyperscan.dumpb(db), rule_ids=(index,), unsupported=(), keyword_base=len(rules))
 
 
 def gated_keywords(rules: Sequence[Rule], gated: Iterable[int]) -> set[int]:
@@ -199,11 +192,14 @@ def _supported(entries: Sequence[tuple[int, bytes, int]]) -> tuple[list[tuple[in
 
 
 def _sample_text(size: int = 262_144, seed: int = 7) -> bytes:
-    """Deterministic source-like text (identifiers, assignments, hex and base64 runs) for cost probes."""
+    """Deterministic source-like text (identifiers, numbers, assignments, hex and base64 runs) for cost probes."""
     rng = random.Random(seed)
     alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    # Numbers matter: a pattern that opens with a digit run (`\b[0-9]{14,17}\|`) ran at every digit of
+    # the standard library's sources, 15% of the whole pass, yet looked cheap on a sample without them.
     words = ["self", "value", "return", "config", "client", "import", "def", "data", "key", "token", "for",
-             "user_id", "request", "response", "http", "json", "None", "True", "=", "(", ")", ":", ",", "."]
+             "user_id", "request", "response", "http", "json", "None", "True", "=", "(", ")", ":", ",", ".",
+             "0", "1", "2", "10", "255", "1024", "3.5"]
     out, total = [], 0
     while total < size:
         roll = rng.random()

@@ -331,8 +331,9 @@ def _enum(kind: Any, entry: Mapping[str, Any], key: str, where: str, default: An
 # -- the compiled spec ----------------------------------------------------------------------------
 
 
-_DB_LAYOUT = "gated-keywords"
-_COSTS_KEY = f"hs-costs-{__version__}.pickle"  # pattern -> too costly for the database (measured once)
+_DB_LAYOUT = "gated-keywords, located, hs-expression, sample2"
+# pattern -> too costly for the database (measured once per probe sample revision)
+_COSTS_KEY = f"hs-costs-{__version__}-sample2.pickle"
 
 
 def database_for(rules: Sequence[Rule]) -> Database | None:

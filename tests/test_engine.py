@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner import prefilter
+from scanner import prefilter, regexshape
 from scanner.engine import Engine, shannon_entropy
 from scanner.model import Chunk, Confidence
 from scanner.regexes import HAVE_RE2
@@ -61,12 +61,13 @@ def test_windowed_scan_equals_whole_buffer_scan(rules, corpus, use_hyperscan) ->
 
 
 def test_keyword_gated_rules_find_the_same(rules, corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Rules kept out of the Hyperscan database for speed are confirmed whole-buffer: same findings."""
+    """Rules kept out of the Hyperscan database for speed are confirmed whole-buffer, or on the lines
+    their own database locates: same findings."""
     if not prefilter.HAVE_HYPERSCAN:
         pytest.skip("needs Hyperscan")
     monkeypatch.setattr(prefilter, "EXPENSIVE_FACTOR", 0.0)  # every measured rule counts as expensive
     database = prefilter.build_database(rules)
-    assert database is not None and database.expensive
+    assert database is not None and database.expensive and database.located
     engine = Engine(build_spec(rules, use_hyperscan=False))
     gated = Engine(dataclasses.replace(build_spec(rules, use_hyperscan=False), database=database, use_hyperscan=True))
     assert _keys(f for c in corpus for f in gated.scan(c).findings) == _keys(
@@ -162,4 +163,32 @@ def test_rule_reports_only_where_its_keyword_occurs(text: str, found: bool, use_
     ids=["caseless", "bar-in-class", "top-level-alternative", "short", "scoped-alternative", "class", "plain"],
 )
 def test_patterns_opening_with_a_literal_skip_the_cost_probe(regex: str, anchored: bool) -> None:
-    assert prefilter._literal_prefix(regex) is anchored  # noqa: SLF001 - the rule that decides where a rule goes
+    assert regexshape.literal_prefix(regex) is anchored
+
+
+@pytest.mark.parametrize(
+    ("regex", "expression"),
+    [
+        (r"""(?i)\( ?["'](?:\w*token)["']""", r"""(?i)(?:\w*token)["']"""),
+        (r"""\(["']secret_([a-z]+)""", r"""secret_([a-z]+)"""),
+        (r"[?&](?:token|key)=", r"[?&](?:token|key)="),
+        (r"""(?i)\( ?["']x|password""", r"""(?i)\( ?["']x|password"""),
+        (r"--\s*password", r"--\s*password"),
+        (r"\b(hf_[A-Za-z0-9]{34})\b", r"\b(hf_[A-Za-z0-9]{34})\b"),
+    ],
+    ids=["call-opening", "plain-opening", "one-character-opening", "top-level-alternative", "no-literal-next", "word-boundary"],
+)
+def test_database_drops_a_punctuation_opening_before_a_literal(regex: str, expression: str) -> None:
+    assert regexshape.hs_expression(regex) == expression
+
+
+def test_rule_with_a_punctuation_opening_finds_the_same_through_the_database(rules) -> None:  # type: ignore[no-untyped-def]
+    opening = [r for r in rules if regexshape.hs_expression(r.regex) != r.regex]
+    if not opening:
+        pytest.skip("no built-in rule opens with punctuation")
+    engine = Engine(build_spec(rules))
+    for rule in opening:
+        for example in rule.examples:
+            chunk = Chunk(data=("x = 1\n" * 30 + example + "\n" + "y = 2\n" * 30).encode(), path="settings.py")
+            assert _keys(engine.scan(chunk).findings) == _keys(engine.scan_whole(chunk).findings)
+            assert rule.id in {f.rule_id for f in engine.scan(chunk).findings}

@@ -1,0 +1,109 @@
+"""A rule regex's top-level shape: whether it opens with a literal, and what Hyperscan is given for it."""
+from __future__ import annotations
+
+import re
+
+# A pattern that opens with a plain literal of 3+ characters is cheap for Hyperscan: no need to measure.
+_LITERAL_PREFIX = re.compile(r"^(?:\\b|\(\?:|\()*[A-Za-z0-9_\-.:/@=]{3,}(?![*+?{])")
+# So does a caseless one with no alternative beside it (the probe's verdict on such a pattern depends
+# on the machine's load; a whole-buffer confirm of `(?i)\bconfigure\s+set` cost 10% of stdlib scans).
+_CASELESS_LITERAL_PREFIX = re.compile(r"^\(\?i\)(?:\\b)?[A-Za-z0-9_]{3,}(?![A-Za-z0-9_*+?{])")
+
+
+def literal_prefix(regex: str) -> bool:
+    if _LITERAL_PREFIX.match(regex):
+        return True
+    return bool(_CASELESS_LITERAL_PREFIX.match(regex)) and bool(_elements(regex, 0))  # no top-level |
+
+
+# A pattern that opens with punctuation, such as `\( ?["']` (a call's first string argument), has
+# Hyperscan start work at nearly every call in source code: 10% of the whole pass for one generic rule.
+# Dropping that opening leaves a pattern that matches a suffix of every match, so it still reports
+# each match's end offset (the line window is the same); the confirming regex keeps the full pattern.
+_INLINE_FLAGS = re.compile(r"^\(\?[imsx]+\)")
+_QUANTIFIER = re.compile(r"(?:[*+?]|\{(\d*)(?:,\d*)?\})[?+]?$")
+_LEADING_QUANTIFIER = re.compile(r"(?:[*+?]|\{\d*(?:,\d*)?\})[?+]?")
+_PUNCT_RUN = re.compile(r"^(?:\\[^A-Za-z0-9]|[^A-Za-z0-9\\\[\]()|.^$*+?{}])+$")
+_PUNCT_CLASS = re.compile(r"^\[(?:\\[^A-Za-z0-9]|[^A-Za-z0-9\\\]^-])+\]$")
+_ANCHOR = re.compile(r"[A-Za-z0-9_]{3,}")
+
+
+def hs_expression(regex: str) -> str:
+    """The expression the database holds for a rule: its regex without an opening of punctuation (2+
+    characters) when a literal of 3+ characters follows it; else the regex itself."""
+    flags = _INLINE_FLAGS.match(regex)
+    prefix = flags.group(0) if flags else ""
+    elements = _elements(regex, len(prefix))
+    k, dropped = 0, 0
+    while elements and k < len(elements) - 1:
+        body = _QUANTIFIER.sub("", elements[k])
+        if not (_PUNCT_RUN.match(body) or _PUNCT_CLASS.match(body)):
+            break
+        dropped += _min_length(elements[k], body)
+        k += 1
+    if dropped < 2 or not _has_literal(elements[k]):
+        return regex
+    return prefix + "".join(elements[k:])
+
+
+def _min_length(element: str, body: str) -> int:
+    quantifier = _QUANTIFIER.search(element)
+    if quantifier is None:
+        return 1 if body.startswith("[") else len(re.sub(r"\\(.)", r"\1", body))
+    if quantifier.group(0)[0] in "*?":
+        return 0
+    return int(quantifier.group(1) or 1) if quantifier.group(0)[0] == "{" else 1
+
+
+def _has_literal(element: str) -> bool:
+    bare = re.sub(r"\[(?:\\.|[^\]\\])*\]|\\.|\(\?[a-z]*:?", "", element)
+    return bool(_ANCHOR.search(bare))
+
+
+def _elements(regex: str, i: int) -> list[str]:
+    """Top-level elements of a pattern from ``i``, each with its quantifier; [] when it has a top-level ``|``."""
+    out: list[str] = []
+    n = len(regex)
+    while i < n:
+        start = i
+        ch = regex[i]
+        if ch == "|":
+            return []
+        if ch == "\\":
+            i += 2
+        elif ch == "[":
+            i = _class_end(regex, i)
+        elif ch == "(":
+            depth = 0
+            while True:
+                c = regex[i]
+                if c == "\\":
+                    i += 2
+                    continue
+                if c == "[":
+                    i = _class_end(regex, i)
+                    continue
+                depth += (c == "(") - (c == ")")
+                i += 1
+                if depth == 0:
+                    break
+        else:  # a run of plain characters is one element; a quantified last character stands alone
+            i += 1
+            while i < n and regex[i] not in "\\[()|.^$*+?{":
+                i += 1
+            if i < n and regex[i] in "*+?{" and i - start > 1:
+                i -= 1
+        quantifier = _LEADING_QUANTIFIER.match(regex, i)
+        if quantifier:
+            i = quantifier.end()
+        out.append(regex[start:i])
+    return out
+
+
+def _class_end(regex: str, i: int) -> int:
+    i += 1
+    i += regex.startswith("^", i)
+    i += regex.startswith("]", i)  # a leading ] is a member, not the end
+    while regex[i] != "]":
+        i += 2 if regex[i] == "\\" else 1
+    return i + 1
