@@ -246,7 +246,9 @@ class Engine:
         whole = [(0, len(data))]
         return {i: whole for i in range(len(self.rules)) if self._keyword_ok(i, present)}
 
-    def _windows_from_hits(self, data: bytes, hits: Iterable[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
+    def _windows_from_hits(self, data: bytes, hits: list[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
+        if not hits and not self._gated_always:
+            return {}  # most buffers of source code
         n = len(data)
         present: set[int] = set()
         windows = self._line_windows(data, hits, present)
