@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Full-history scan: leakscan against betterleaks and Kingfisher on one repository, side by side.
 
-    python benchmarks/history.py REPO [--runs 3] [--peers /work/peers/bin] [--json OUT]
+    python benchmarks/history.py REPO [--runs 3] [--peers /work/peers/bin] [--json OUT] [--baseline SRC]
 
 REPO is a local clone (bare is fine), e.g. ipython/ipython: ``git clone --bare <url> ipython.git``.
 Each round runs every tool once, one right after the other, so the ratios hold on a shared machine;
@@ -46,10 +46,11 @@ os.write(int(sys.argv[1]), json.dumps({"code": code, "wall": wall, "cpu": ru.ru_
 """
 
 
-def measure(cmd: list[str]) -> dict[str, float]:
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     read, write = os.pipe()
     proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(write), *cmd], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, **env} if env else None)
     os.close(write)
     with os.fdopen(read, "rb") as fh:
         data = fh.read()
@@ -82,12 +83,21 @@ def commands(repo: str, peers: Path, out: Path) -> dict[str, tuple[list[str], Pa
     return {name: spec for name, spec in tools.items() if Path(spec[0][0]).exists()}
 
 
+def baseline_command(repo: str, source: Path, out: Path) -> tuple[list[str], Path]:
+    """leakscan from another source tree (e.g. ``git archive <commit> | tar -x -C DIR``), same interpreter."""
+    report = out / "leakscan-baseline.json"
+    return [sys.executable, "-m", "scanner", "history", repo, "--quiet", "--format", "json", "--output",
+            str(report), "--exit-code", "0"], report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("repo")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peers", type=Path, default=Path("/work/peers/bin"))
     parser.add_argument("--json", type=Path, help="Also write the raw figures here.")
+    parser.add_argument("--baseline", type=Path, metavar="SRC",
+                        help="Also run leakscan from this source tree (its scanner/ on PYTHONPATH), in the same rounds.")
     args = parser.parse_args()
     commits = subprocess.run(["git", "--git-dir", _git_dir(args.repo), "rev-list", "--all", "--count"],
                              capture_output=True, text=True, check=True).stdout.strip()
@@ -95,11 +105,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         tools = commands(args.repo, args.peers, out)
-        for tool_cmd, _report in tools.values():  # warm-up: page cache, rule caches
-            measure(tool_cmd)
+        envs: dict[str, dict[str, str]] = {}
+        if args.baseline:
+            tools = {"leakscan-baseline": baseline_command(args.repo, args.baseline, out), **tools}
+            envs["leakscan-baseline"] = {"PYTHONPATH": str(args.baseline.resolve())}
+        for name, (tool_cmd, _report) in tools.items():  # warm-up: page cache, rule caches
+            measure(tool_cmd, envs.get(name))
         for round_no in range(args.runs):
             for name, (cmd, _report) in tools.items():
-                figures = measure(cmd)
+                figures = measure(cmd, envs.get(name))
                 raw.setdefault(name, []).append(figures)
                 print(f"round {round_no + 1} {name}: {figures['wall']:.2f} s wall, {figures['cpu']:.2f} s CPU, "
                       f"{figures['rss_mb']:.0f} MB", file=sys.stderr)

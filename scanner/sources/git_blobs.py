@@ -5,7 +5,6 @@ import subprocess
 import threading
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO
 
 from ..engine import Engine
 from ..errors import SourceError
@@ -15,7 +14,6 @@ from .git_common import git_env
 from .text import to_utf8
 
 MESSAGE_PATH = "(commit message)"
-_BUFFER = 1 << 20
 # git maps whole packs and caches 96 MB of delta bases by default: on ipython a reader peaked at 216 MB.
 # Smaller windows and cache bound it (78 MB there) at no measured cost in time.
 _BOUNDED_MEMORY = ("-c", "core.deltaBaseCacheLimit=16m", "-c", "core.packedGitWindowSize=32m",
@@ -39,10 +37,9 @@ class CatFile:
         cmd = ["git", "--git-dir", git_dir, *_BOUNDED_MEMORY, "cat-file", "--batch"]
         try:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.DEVNULL, env=git_env(), bufsize=_BUFFER)
+                                          stderr=subprocess.DEVNULL, env=git_env())
         except OSError as exc:
             raise SourceError(f"cannot run git cat-file: {exc.strerror or exc}") from None
-        _widen_pipe(self._proc.stdout)
 
     def read(self, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
         """(id, content) of each blob, in order. Without --buffer git answers each request at once."""
@@ -83,17 +80,6 @@ class CatFile:
             if stream is not None:
                 stream.close()
         self._proc.wait()
-
-
-def _widen_pipe(stream: IO[bytes] | None) -> None:
-    """Ask Linux for a 1 MB pipe (default 64 KB): a gigabyte of blobs then costs fewer switches."""
-    try:
-        import fcntl
-
-        if stream is not None:
-            fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), _BUFFER)
-    except (ImportError, OSError):
-        pass  # another system, or a lower limit: the default pipe works, only slower
 
 
 _CAT_FILES: dict[str, CatFile] = {}  # per process: workers keep theirs for the life of the pool
