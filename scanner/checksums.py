@@ -48,14 +48,20 @@ def grafana_crc32_le(token: str) -> bool:
     return zlib.crc32(key.encode("ascii", "replace")).to_bytes(4, "little").hex() == check
 
 
-def basic_auth_base64(token: str) -> bool:
-    """Docker config.json "auth" values and HTTP Basic credentials: base64 of "user:password"."""
+def basic_auth_parts(token: str) -> tuple[str, str] | None:
+    """The user and password of base64 "user:password", or None when it is not one."""
     try:
         text = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return False
+        return None
     user, sep, password = text.partition(":")
-    return bool(sep and user and password and text.isprintable())
+    return (user, password) if sep and text.isprintable() else None
+
+
+def basic_auth_base64(token: str) -> bool:
+    """Docker config.json "auth" values and HTTP Basic credentials: base64 of "user:password"."""
+    parts = basic_auth_parts(token)
+    return parts is not None and all(parts)
 
 
 CHECKS: dict[str, Callable[[str], bool]] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from .checksums import basic_auth_parts
 from .model import Finding, Rule
 
 GENERIC_TAG = "generic"
@@ -33,7 +34,9 @@ _PLACEHOLDER_VALUES = frozenset(
 )
 # Too common in documentation to report after a bare key name (they are kept in URIs and connection
 # strings, where the structure says more).
-_GENERIC_PLACEHOLDER_VALUES = frozenset({"secret", "secrets", "mysecret", "supersecret", "s3cr3t"})
+_GENERIC_PLACEHOLDER_VALUES = frozenset(
+    {"secret", "secrets", "mysecret", "supersecret", "s3cr3t", "field", "parameter", "argument", "option", "flag"}
+)
 # Keys and tokens that vendors publish in their documentation (exact values).
 PUBLISHED_EXAMPLES = frozenset(
     {
@@ -52,7 +55,7 @@ _SEQUENCE_GRAMS = frozenset(seq[i : i + 7] for seq in _SEQUENCES for i in range(
 
 # A value that names where the secret lives instead of being it.
 _REFERENCE = re.compile(
-    r"^(?:\$[A-Za-z_][\w.]*$|\$[{(]|%[A-Za-z_][\w.]*%$|@Microsoft\.KeyVault\(|!(?:Ref|Sub|GetAtt)\b"
+    r"^(?:\$[A-Za-z_][\w.]*$|\$[{(]|%[A-Za-z_][\w.]*%$|@[A-Z][A-Z0-9_]*@?$|@Microsoft\.KeyVault\(|!(?:Ref|Sub|GetAtt)\b"
     r"|(?:vault|ssm|secretsmanager|sm|env|op|ref\+\w+|awssm|azkv|gcpsm|k8s|secret|file)://"
     r"|(?:vault|ssm|env|secret|sops|awskms|gcpkms):[A-Za-z/_{]|arn:aws[\w-]*:(?:secretsmanager|ssm|kms):)"
     r"|\$\{|\$\(|\{\{|\{%|#\{|<%=|%\(\w+\)[sd]|\bENC\[|\bprocess\.env\b|\bos\.environ\b|\bgetenv\b",
@@ -83,6 +86,9 @@ _NOT_SECRET_VALUE = re.compile(
     r"|[\w.+-]+@[\w-]+\.[\w.-]+$"  # e-mail addresses
     r"|[\w.-]+\.(?:pem|crt|cer|key|p12|pfx|jks|keystore|keytab|json|ya?ml|xml|txt|ini|conf|cfg|env|properties|pub|der|csr|gpg|asc|js|py|rb|go|sh|html?|css|png|jpe?g|svg)$"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+:?$"  # CONSTANT_NAMES: a variable, not its value
+    r"|--?[A-Za-z][\w-]*$"  # a command-line option name: add_argument('--token', '--api-key')
+    r"|[A-Za-z][A-Za-z_.-]*/$"  # a directory name: 'credentials/' + client
+    r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"  # a timestamp: tokenExpirationTime
     r"|-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|PGP PUBLIC KEY)"
     r"|ssh-(?:rsa|ed25519|dss) AAAA|ecdsa-sha2-nistp\d+ AAAA"
     r")"
@@ -95,13 +101,33 @@ _KEY_SUFFIX_DENY = re.compile(
     r"|format|header|prefix|suffix|count|field|fields|label|hint|placeholder|regex|pattern|mode|enabled"
     r"|required|policy|method|algorithm|alg|scheme|store|ref|provider|class|arn|region|var|variable"
     r"|param|parameter|index|flag|option|attr|attribute|selector|location|secretname|keyname|template"
-    r"|min|max|minlength|maxlength|validator|validation|error|errors|message|text|title|description)$"
+    r"|min|max|minlength|maxlength|validator|validation|error|errors|message|text|title|description"
+    r"|source|mgr|manager|handler|realm|factory|time|timestamp)$"
 )
 _KEY_CONTAINS_DENY = re.compile(
     r"public|publishable|vault|csrf|xsrf|hash|checksum|digest|integrity|fingerprint|sha1|sha256|md5|cache"
     r"|page|cursor|tokenizer|tokenize|tokentype|reset|forgot|confirm|policy|strength|hint|prompt|label"
     r"|input|field|form|column|button|dialog|regex|pattern|validat"
+    # API bookkeeping tokens: pagination, optimistic locking, idempotency, cancellation (AWS NextToken,
+    # LockToken, ClientRequestToken...): handles a service gives back, not credentials.
+    r"|next(?:forward|backward|sequence|page|lock)?token|(?:continuation|pagination|starting|sequence|change"
+    r"|lock|idempotency|clientrequest|lifecycleaction|workunit|cancel|cancellation|sync)token"
 )
+# Keys whose value is an idempotency key when it is a UUID (AWS ClientToken / RequestToken); elsewhere a
+# client token can be a credential (Vault), so the value's shape decides.
+_IDEMPOTENCY_KEY = re.compile(r"(?:client|request)token$")
+# Settings that say when or whether a password is used, under a password key (update_password: always).
+_SETTING_VALUES = frozenset(
+    "always never on_create on_change on_failure on_success auto prompt ask inherit ignore".split()
+)
+# Key-name parts that make a bare number a size, limit or flag (NSS_BUFLEN_PASSWD = 1024).
+_NUMERIC_KEY_PARTS = frozenset(
+    "buflen len length size max min flag flags uf dont expire expires timeout ttl count retries attempts bits".split()
+)
+_KEY_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_DECLARATION = r"\b(?:class|struct|interface|enum|record|trait)\s+"
+_POWERSHELL_FILE = re.compile(r"(?i)\.ps(?:m|d)?1$")
+_CMDLET = re.compile(r"[A-Z][a-z]+-[A-Z][A-Za-z]+")
 _CAMEL_WORDS = re.compile(r"[A-Za-z][a-z]+(?:[A-Z][a-z]+)+")
 _FORMAT_STRING = re.compile(r"%[sdr]|\{\d*\}|\{[a-z_]+\}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -128,6 +154,8 @@ def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "", path:
         at = line.find(secret)
         if at > 0 and _LOOKUP_BEFORE.search(line, max(0, at - 48), at):
             return "reference"
+    if "%" in secret and sum(ch.isalnum() for ch in _percent_decoded(secret)) < 4:
+        return "not a secret value"  # escaped punctuation or emoji in a URL's userinfo (URL-parser test data)
     if GENERIC_TAG in rule.tags:
         return _generic_rejection(secret, match, line, path, rule.id)
     return None
@@ -169,19 +197,25 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
     key = _key_name(secret, match, line)
+    if secret.lower() in _SETTING_VALUES:
+        return "setting"
+    if _describes_no_credential(secret, match, key, line):
+        return "not a secret value"
     if (_SLUG.fullmatch(secret) or _CAMEL_WORDS.fullmatch(secret)) and not _PASSWORD_KEY.search(key) and len(key) > 2:
         return "identifier"  # words joined by '-', '_', '.' or camel case: a name (passwords may be words)
-    if key and secret.lower() == key.lower():
-        return "identifier"
+    if key and secret.lower() in (key.lower(), key.rsplit(".", 1)[-1].lower()):
+        return "identifier"  # "pass_through": pass_through, self.passwords = passwords
     if rule_id.startswith("generic-secret") and secret.isalpha() and secret.islower() and not _PASSWORD_KEY.search(key):
         return "word"  # "ansibrightgreen" after a token/secret key: tokens have digits or mixed case
     if sum(ch.isalnum() for ch in _percent_decoded(secret)) < 4:
         return "not a secret value"  # punctuation and escapes (URL-parser test data), not a credential
     if _DOTTED_CODE.fullmatch(secret) and sum(c.isdigit() for c in secret) * 10 < len(secret):
         return "code"
-    at = match.find(secret)
+    at = match.rfind(secret)  # the value follows its key, which may have the same name
     if at > 0 and match[at - 1] not in "\"'`" and _CODE_FILE.search(path) and _IDENTIFIER.fullmatch(secret):
         return "code"  # an unquoted name in source code is a variable, not a literal value
+    if at > 0 and match[at - 1] not in "\"'`" and _POWERSHELL_FILE.search(path) and _CMDLET.fullmatch(secret):
+        return "code"  # $credential = New-Object ...: a cmdlet call
     if at > 0 and match[at - 1] not in "\"'`":
         if "=" in secret.rstrip("="):
             return "not a secret value"  # key=value pairs, query strings: base64 only pads at the end
@@ -199,6 +233,24 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
     if len(secret) >= 32 and _HEX.match(secret) and not key:
         return "hash"
     return None
+
+
+def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bool:
+    """Shapes that the key and its surroundings say are not credentials: an HTTP Basic value for a user
+    with no password, a Digest header's parameter name, a UUID idempotency key, a size or flag number,
+    a class declaration (class AccessToken : IDisposable)."""
+    before = match[: match.rfind(secret)].lower()
+    parts = basic_auth_parts(secret) if before.rstrip().endswith("basic") else None
+    if parts is not None and not parts[1]:
+        return True
+    if before.rstrip().endswith("digest") and secret.endswith("=") and secret[:-1].isalpha():
+        return True
+    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    if _IDEMPOTENCY_KEY.search(norm) and is_uuid(secret):
+        return True
+    if secret.isdigit() and any(part.lower() in _NUMERIC_KEY_PARTS for part in _KEY_PARTS.findall(key)):
+        return True
+    return bool(key) and re.search(_DECLARATION + re.escape(key) + r"\b", line) is not None
 
 
 def _key_name(secret: str, match: str, line: str) -> str:

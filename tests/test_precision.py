@@ -165,3 +165,60 @@ def test_real_repository_false_positives_stay_quiet(engine: Engine, text: str, p
 def test_a_random_lowercase_password_is_still_reported(engine: Engine) -> None:
     # App passwords are random lower-case letters: the word filter only applies after token/secret keys.
     assert _found(engine, 'smtp_password = "vzihlaquknriqlht"') == [("generic-password", "vzihlaquknriqlht")]
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    pytest.param("    parser.add_argument('--token', '--auth-token', dest='auth_token')", "tool/cli.py",
+                 id="argparse-option-names"),
+    pytest.param("        self.passwords = passwords", "tool/runner.py", id="attribute-named-like-its-value"),
+    pytest.param("$credential = New-Object -TypeName System.Net.NetworkCredential -ArgumentList $User, $Pass",
+                 "modules/Web.psm1", id="powershell-cmdlet"),
+    pytest.param('    lazy_import("ProxyPasswordManager", "compat3", "compat.auth"),', "vendor/compat.py",
+                 id="class-name-key"),
+    pytest.param("    update_password: always", "roles/users/tasks/main.yml", id="password-policy-setting"),
+    pytest.param("        if self.update_password == 'on_create' and self.password is not None:", "modules/user.py",
+                 id="password-policy-comparison"),
+    pytest.param("    value = lookup('community.general.password', 'credentials/' + name)", "plugins/lookup_demo.py",
+                 id="lookup-directory-argument"),
+    pytest.param("smtp_password = @SMTP_PASSWORD@", "conf/app.ini.in", id="autoconf-substitution"),
+    pytest.param("api_token: @API_TOKEN", "config/cloud.ini.template", id="template-substitution"),
+    pytest.param("$WIN_FLAG_NO_EXPIRE_PASSWORD = 65536", "scripts/limits.ps1", id="flag-constant"),
+    pytest.param("    public class SessionToken : IDisposable", "scripts/Native.ps1", id="class-declaration"),
+    pytest.param("    assert headers == {'Authorization': 'Basic ZGVwbG95LWJvdDo='}", "tests/test_auth.py",
+                 id="basic-auth-without-password"),
+    pytest.param('    b"Authorization: Digest username=\\"bob\\", realm=\\"api\\", nonce=\\"x\\""', "tests/test_digest.py",
+                 id="digest-parameter-name"),
+    pytest.param('    "NextToken": "eyJNYXJrZXIiOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiA0fQ=="',
+                 "docs/examples/list-things.rst", id="pagination-token"),
+    pytest.param("aws dynamodb list-tables --starting-token eyJFeGNsdXNpdmVTdGFydFRhYmxlTmFtZSI6IG51bGx9",
+                 "docs/paging.rst", id="starting-token-option"),
+    pytest.param('    "LockToken": "6a3c1f0e-2b4d-4e8f-9a7c-5d1e0b2f4c68",', "docs/examples/get-acl.rst",
+                 id="optimistic-lock-token"),
+    pytest.param('    "ClientToken": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",', "docs/examples/run.rst",
+                 id="uuid-idempotency-token"),
+    pytest.param('    "refreshTokenIssued": "2024-06-01T12:30:45+00:00",', "docs/examples/token.rst", id="timestamp"),
+    pytest.param("The new --client-token field makes retries safe.", "CHANGELOG.rst", id="prose-flag-noun"),
+    pytest.param("credential_source = Ec2InstanceMetadata", "docs/config.rst", id="credential-source-setting"),
+    pytest.param("        f.write(f'machine {host} login ci password {token}\\n')", "tool/login.py",
+                 id="netrc-template-in-code"),
+    pytest.param('    "href": "ftp://%7B%7D:%5E%60@host/dir",', "tests/url_vectors.json", id="percent-escaped-userinfo"),
+])
+def test_more_real_repository_false_positives_stay_quiet(engine: Engine, text: str, path: str) -> None:
+    """Lines shaped like false alarms on ansible and aws-cli: option names, policy settings, template markers,
+    size constants, declarations, API bookkeeping tokens, headers without a credential."""
+    assert _found(engine, text, path=path) == []
+
+
+@pytest.mark.parametrize(("text", "path", "rule_id"), [
+    pytest.param('    "client_token": "s.4Kx9Vb2QmZ7LpT1wYcRnDe",', "deploy/vault-login.json", "generic-secret",
+                 id="vault-client-token-is-not-an-idempotency-key"),
+    pytest.param("    headers = {'Authorization': 'Basic YWRtaW46UzNjcjN0LVBhc3M='}", "app/client.py",
+                 "http-authorization-header", id="basic-auth-with-password"),
+    pytest.param("    update_password: Kr4ken-Always-9", "roles/users/vars.yml", "generic-password-unquoted",
+                 id="password-value-that-is-not-a-setting"),
+    pytest.param("        f.write(f'machine {host} login ci password Zq8vN2rT5wXk\\n')", "tool/login.py", "netrc-password",
+                 id="netrc-password-in-code"),
+])
+def test_real_credentials_near_those_shapes_are_still_reported(engine: Engine, text: str, path: str,
+                                                               rule_id: str) -> None:
+    assert [rule for rule, _ in _found(engine, text, path=path)] == [rule_id]
