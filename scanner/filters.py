@@ -236,12 +236,13 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
 
 
 def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bool:
-    """Shapes that the key and its surroundings say are not credentials: an HTTP Basic value for a user
-    with no password, a Digest header's parameter name, a UUID idempotency key, a size or flag number,
-    a class declaration (class AccessToken : IDisposable)."""
+    """Shapes that the key and its surroundings say are not credentials: an HTTP Basic value for a
+    placeholder user with no password, a Digest header's parameter name, a UUID idempotency key, a size
+    or flag number, a class declaration (class AccessToken : IDisposable)."""
     before = match[: match.rfind(secret)].lower()
     parts = basic_auth_parts(secret) if before.rstrip().endswith("basic") else None
-    if parts is not None and not parts[1]:
+    if parts is not None and not parts[1] and _is_placeholder_value(parts[0]):
+        # "user:" is nothing; an API key as the user name with no password (curl -u KEY:) is a credential
         return True
     if before.rstrip().endswith("digest") and secret.endswith("=") and secret[:-1].isalpha():
         return True
