@@ -72,7 +72,7 @@ _REPEATED_GROUP = re.compile(r"(\w{3,})[-_.:]\1[-_.:]\1")
 # self.password, tokenize.OP:, package.module:Object (an entry point)
 _DOTTED_CODE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\)|:[A-Za-z_]\w*)?[:;,]?")
 _SLUG = re.compile(r"[a-z]+(?:[-_.][a-z]+)+")
-_CODE_VALUE = re.compile(r"^\$[A-Za-z_]|^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:")
+_CODE_VALUE = re.compile(r"^\$[A-Za-z_]|^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:|\w\|\|\w|\w&&\w")
 _UNQUOTED_INTERPOLATION = re.compile(r"\$[A-Za-z_{(]")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -84,7 +84,7 @@ _NOT_SECRET_VALUE = re.compile(
     r"|[a-z][a-z0-9+.-]*://(?![^/\s]*@)"  # URLs without credentials
     r"|(?:\.{0,2}/|~/|[A-Za-z]:\\|\\\\)"  # file paths
     r"|[\w.+-]+@[\w-]+\.[\w.-]+$"  # e-mail addresses
-    r"|[\w.-]+\.(?:pem|crt|cer|key|p12|pfx|jks|keystore|keytab|json|ya?ml|xml|txt|ini|conf|cfg|env|properties|pub|der|csr|gpg|asc|js|py|rb|go|sh|html?|css|png|jpe?g|svg)$"
+    r"|[\w./-]+\.(?:pem|crt|cer|key|p12|pfx|jks|keystore|keytab|json|ya?ml|xml|txt|ini|conf|cfg|env|properties|pub|der|csr|gpg|asc|js|py|rb|go|sh|html?|css|png|jpe?g|svg|md|rst)$"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+:?$"  # CONSTANT_NAMES: a variable, not its value
     r"|--?[A-Za-z][\w-]*$"  # a command-line option name: add_argument('--token', '--api-key')
     r"|[A-Za-z][A-Za-z_.-]*/$"  # a directory name: 'credentials/' + client

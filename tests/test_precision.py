@@ -202,6 +202,10 @@ def test_a_random_lowercase_password_is_still_reported(engine: Engine) -> None:
     pytest.param("        f.write(f'machine {host} login ci password {token}\\n')", "tool/login.py",
                  id="netrc-template-in-code"),
     pytest.param('    "href": "ftp://%7B%7D:%5E%60@host/dir",', "tests/url_vectors.json", id="percent-escaped-userinfo"),
+    pytest.param("      - Token: 'reference/models/token.md'", "mkdocs.yml", id="docs-page-path"),
+    pytest.param("xhr.send({target:t,withCredentials:opts.credentials||cfg.credentials||app.config.withCredentials,"
+                 "timeout:opts.timeout||9e3})", "static/dist/app.js",
+                 id="minified-or-expression"),
 ])
 def test_more_real_repository_false_positives_stay_quiet(engine: Engine, text: str, path: str) -> None:
     """Lines shaped like false alarms on ansible and aws-cli: option names, policy settings, template markers,
