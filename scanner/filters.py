@@ -22,7 +22,7 @@ _PLACEHOLDER_WORDS = re.compile(
     r"(?:key|token|secret|pass(?:word)?|pwd|credential|client)"
     r"|change[_.-]?me|changeit|placeholder|redacted|example|dummy|sample[_-]?(?:key|token|secret|pass)"
     r"|x{5,}|\*{3,}|\.{3,}|_{5,}|#{5,}|insert[_-]?here|replace[_-]?me"
-    r"|not[_-]?(?:a|the)[_-]?(?:real|secret)|fake[_-]?(?:key|token|secret|pass)|unique phrase"
+    r"|not[_-]?(?:a|the)[_-]?(?:real|secret|token|key|password)|fake[_-]?(?:key|token|secret|pass)|unique phrase"
 )
 # Whole values that documentation and tests use instead of a secret.
 _PLACEHOLDER_VALUES = frozenset(
@@ -72,7 +72,7 @@ _REPEATED_GROUP = re.compile(r"(\w{3,})[-_.:]\1[-_.:]\1")
 # self.password, tokenize.OP:, package.module:Object (an entry point)
 _DOTTED_CODE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\)|:[A-Za-z_]\w*)?[:;,]?")
 _SLUG = re.compile(r"[a-z]+(?:[-_.][a-z]+)+")
-_CODE_VALUE = re.compile(r"^\$[A-Za-z_]|^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:|\w\|\|\w|\w&&\w")
+_CODE_VALUE = re.compile(r"^\$[A-Za-z_]|^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:|\w\|\|\w|\w&&\w|[A-Za-z]\(\w+=$")
 _UNQUOTED_INTERPOLATION = re.compile(r"\$[A-Za-z_{(]")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -86,6 +86,8 @@ _NOT_SECRET_VALUE = re.compile(
     r"|[\w.+-]+@[\w-]+\.[\w.-]+$"  # e-mail addresses
     r"|[\w./-]+\.(?:pem|crt|cer|key|p12|pfx|jks|keystore|keytab|json|ya?ml|xml|txt|ini|conf|cfg|env|properties|pub|der|csr|gpg|asc|js|py|rb|go|sh|html?|css|png|jpe?g|svg|md|rst)$"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+:?$"  # CONSTANT_NAMES: a variable, not its value
+    r"|(?:[A-Z]+-)+(?:TOKEN|KEY|SECRET|PASSWORD)$"  # OAUTH-TOKEN, API-KEY: a name standing in for the value
+    r"|[\w.-]+/\d{8}/[\w-]+/[\w-]+/aws4_request$"  # an AWS SigV4 credential scope (X-Amz-Credential without its key)
     r"|--?[A-Za-z][\w-]*$"  # a command-line option name: add_argument('--token', '--api-key')
     r"|[A-Za-z][A-Za-z_.-]*/$"  # a directory name: 'credentials/' + client
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"  # a timestamp: tokenExpirationTime

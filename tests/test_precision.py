@@ -203,6 +203,13 @@ def test_a_random_lowercase_password_is_still_reported(engine: Engine) -> None:
                  id="netrc-template-in-code"),
     pytest.param('    "href": "ftp://%7B%7D:%5E%60@host/dir",', "tests/url_vectors.json", id="percent-escaped-userinfo"),
     pytest.param("      - Token: 'reference/models/token.md'", "mkdocs.yml", id="docs-page-path"),
+    pytest.param("-H 'Authorization: token PERSONAL-ACCESS-TOKEN' https://api.example.com/user", "docs/api.rst",
+                 id="hyphenated-name-for-the-token"),
+    pytest.param('    headers = {"Authorization": "thisisnotatoken"}', "tests/test_logging.py", id="not-a-token"),
+    pytest.param('Location: https://dl.example.com/a?X-Amz-Credential="releasebucket/20250130/us-east-1/s3/aws4_request"',
+                 "tests/replay/download.txt", id="sigv4-credential-scope"),
+    pytest.param("        'secret_scanning=\"FeatureStatus(status=\"enabled\")\", '", "tests/test_repr.py",
+                 id="repr-of-a-call"),
     pytest.param("xhr.send({target:t,withCredentials:opts.credentials||cfg.credentials||app.config.withCredentials,"
                  "timeout:opts.timeout||9e3})", "static/dist/app.js",
                  id="minified-or-expression"),
