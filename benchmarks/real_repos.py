@@ -87,8 +87,10 @@ def parse(tool: str, report: Path, target: Path) -> list[Finding]:
     return found
 
 
-def scan(tool: str, target: Path, workdir: Path, peers: Path, name: str) -> list[Finding]:
+def scan(tool: str, target: Path, workdir: Path, peers: Path, name: str, reuse: bool = False) -> list[Finding]:
     out = workdir / f"{name.replace('/', '+')}.{tool}.json"
+    if reuse and out.exists():
+        return parse(tool, out, target)
     # Kingfisher exits 200 when it reports findings; the report file is what counts.
     proc = subprocess.run(command(tool, target, out, peers), capture_output=True, text=True,
                           cwd=target.parent)
@@ -147,6 +149,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="keep the tools' JSON reports in this directory")
     ap.add_argument("--list-unlabelled", action="store_true", help="print each unlabelled finding")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS))
+    ap.add_argument("--reuse", default="", help="tools whose reports already in --keep are read, not re-run "
+                    "(peers are slow: detect-secrets takes minutes per large tree)")
     args = ap.parse_args()
     tools = [t for t in args.tools.split(",") if t]
     labels = load_labels()
@@ -161,7 +165,7 @@ def main() -> None:
         for where in stale(labels, name, target):
             print(f"warning: {name} {where}: line changed since it was labelled", file=sys.stderr)
         for tool in tools:
-            found = scan(tool, target, workdir, args.peers, name)
+            found = scan(tool, target, workdir, args.peers, name, reuse=tool in args.reuse.split(","))
             lines: dict[tuple[str, int], str] = {}
             for f in found:
                 label = labels.judge(name, f)

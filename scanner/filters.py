@@ -18,11 +18,12 @@ from .model import Finding, Rule
 GENERIC_TAG = "generic"
 
 _PLACEHOLDER_WORDS = re.compile(
-    r"(?i)(?:your|insert|enter|replace|put)[_\s.-]*(?:own[_\s.-]*)?(?:api[_\s.-]*)?(?:access[_\s.-]*)?"
+    r"(?i)(?:your|insert|enter|replace|put)[_\s.-]*(?:an?[_\s.-]*)?(?:own[_\s.-]*)?(?:api[_\s.-]*)?(?:access[_\s.-]*)?"
     r"(?:key|token|secret|pass(?:word)?|pwd|credential|client)"
     r"|change[_.-]?me|changeit|placeholder|redacted|example|dummy|sample[_-]?(?:key|token|secret|pass)"
     r"|x{5,}|\*{3,}|\.{3,}|_{5,}|#{5,}|insert[_-]?here|replace[_-]?me"
     r"|not[_-]?(?:a|the)[_-]?(?:real|secret|token|key|password)|fake[_-]?(?:key|token|secret|pass)|unique phrase"
+    r"|^my-[\w-]*(?:password|token|secret|key)$|xmpl"  # my-Bitbucket-password; AWS docs mark example ids with "xmpl"
 )
 # Whole values that documentation and tests use instead of a secret.
 _PLACEHOLDER_VALUES = frozenset(
@@ -87,7 +88,7 @@ _NOT_SECRET_VALUE = re.compile(
     r"|[\w./-]+\.(?:pem|crt|cer|key|p12|pfx|jks|keystore|keytab|json|ya?ml|xml|txt|ini|conf|cfg|env|properties|pub|der|csr|gpg|asc|js|py|rb|go|sh|html?|css|png|jpe?g|svg|md|rst)$"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+:?$"  # CONSTANT_NAMES: a variable, not its value
     r"|(?:[A-Z]+-)+(?:TOKEN|KEY|SECRET|PASSWORD)$"  # OAUTH-TOKEN, API-KEY: a name standing in for the value
-    r"|[\w.-]+/\d{8}/[\w-]+/[\w-]+/aws4_request$"  # an AWS SigV4 credential scope (X-Amz-Credential without its key)
+    r"|[\w.-]+/\d{8}/[\w-]+/[\w-]+/aws4_request\b"  # an AWS SigV4 credential scope (X-Amz-Credential without its key)
     r"|--?[A-Za-z][\w-]*$"  # a command-line option name: add_argument('--token', '--api-key')
     r"|[A-Za-z][A-Za-z_.-]*/$"  # a directory name: 'credentials/' + client
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"  # a timestamp: tokenExpirationTime
@@ -214,11 +215,12 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
     if _DOTTED_CODE.fullmatch(secret) and sum(c.isdigit() for c in secret) * 10 < len(secret):
         return "code"
     at = match.rfind(secret)  # the value follows its key, which may have the same name
-    if at > 0 and match[at - 1] not in "\"'`" and _CODE_FILE.search(path) and _IDENTIFIER.fullmatch(secret):
-        return "code"  # an unquoted name in source code is a variable, not a literal value
-    if at > 0 and match[at - 1] not in "\"'`" and _POWERSHELL_FILE.search(path) and _CMDLET.fullmatch(secret):
+    unquoted = at > 0 and match[at - 1] not in "\"'`"
+    if unquoted and _CODE_FILE.search(path) and _IDENTIFIER.fullmatch(secret.rstrip(":;,")):
+        return "code"  # an unquoted name in source code is a variable (`== session_token:`), not a literal value
+    if unquoted and _POWERSHELL_FILE.search(path) and _CMDLET.fullmatch(secret):
         return "code"  # $credential = New-Object ...: a cmdlet call
-    if at > 0 and match[at - 1] not in "\"'`":
+    if unquoted:
         if "=" in secret.rstrip("="):
             return "not a secret value"  # key=value pairs, query strings: base64 only pads at the end
         if _UNQUOTED_INTERPOLATION.search(secret):
@@ -281,7 +283,7 @@ def _looks_like_identifier_naming(secret: str, stem: str) -> bool:
     lowered = secret.lower()
     if stem not in lowered:
         return False
-    return re.fullmatch(r"[#.]?[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[a-z]+[A-Z][A-Za-z0-9]*", secret) is not None or (
+    return re.fullmatch(r"[#._]?[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[a-z]+[A-Z][A-Za-z0-9]*", secret) is not None or (
         lowered.startswith(stem) and secret[len(stem) :][:1].isupper()
     )
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scanner import filters
 from scanner.engine import Engine
 from scanner.model import Chunk, Confidence
 
@@ -210,6 +211,14 @@ def test_a_random_lowercase_password_is_still_reported(engine: Engine) -> None:
                  "tests/replay/download.txt", id="sigv4-credential-scope"),
     pytest.param("        'secret_scanning=\"FeatureStatus(status=\"enabled\")\", '", "tests/test_repr.py",
                  id="repr-of-a-call"),
+    pytest.param("    if oauth_token and oauth_token == stored_token:", "auth/utils.py", id="comparison-of-two-names"),
+    pytest.param('SESSION_TOKEN_KEY = "_auth_session_token_state"', "auth/backends/oidc.py", id="private-key-name-value"),
+    pytest.param('    --authentication-mode Passwords="enterapasswordhere",Type=password \\', "docs/examples/create-user.rst",
+                 id="enter-a-password-here"),
+    pytest.param("aws codebuild import-source-credentials --token my-GitLab-token --server-type GITLAB",
+                 "docs/examples/import.rst", id="my-something-token"),
+    pytest.param('    "Url": "https://s3.amazonaws.com/calc?key=cloudformation/0f3e1a52-xmpl-4b8e-a2c1-77d0a1f3c9e2"',
+                 "docs/examples/estimate.rst", id="aws-docs-xmpl-marker"),
     pytest.param("xhr.send({target:t,withCredentials:opts.credentials||cfg.credentials||app.config.withCredentials,"
                  "timeout:opts.timeout||9e3})", "static/dist/app.js",
                  id="minified-or-expression"),
@@ -235,3 +244,11 @@ def test_more_real_repository_false_positives_stay_quiet(engine: Engine, text: s
 def test_real_credentials_near_those_shapes_are_still_reported(engine: Engine, text: str, path: str,
                                                                rule_id: str) -> None:
     assert [rule for rule, _ in _found(engine, text, path=path)] == [rule_id]
+
+
+def test_a_sigv4_scope_decoded_from_a_presigned_url_is_not_a_secret(rules) -> None:  # type: ignore[no-untyped-def]
+    # What percent-decoding a presigned URL's query leaves after Credential=: the scope runs on into the next
+    # parameter, so the value does not end at aws4_request.
+    scope = "releasebucket/20250130/us-east-1/s3/aws4_request&X-Amz-Date=20250130T112334Z&X-Amz-Expires=300"
+    (rule,) = [r for r in rules if r.id == "generic-secret"]
+    assert filters.rejection(scope, rule, match=f'Credential="{scope}"', path="tests/replay/download.txt")
