@@ -39,7 +39,8 @@ def timed_scan(paths: list[str], jobs: int, out: Path, source: str) -> tuple[flo
     env = {**os.environ, "PYTHONPATH": source} if source else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    code = subprocess.call(cmd, stdout=subprocess.DEVNULL, env=env)
+    # From a neutral directory: ``-m`` puts the working directory first on sys.path, ahead of PYTHONPATH.
+    code = subprocess.call(cmd, stdout=subprocess.DEVNULL, env=env, cwd=out.parent)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if code not in (0, 1):
@@ -62,6 +63,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--source", nargs="+", default=[""], help="source checkouts to compare (default: installed)")
     args = ap.parse_args()
+    args.paths = [os.path.abspath(p) for p in args.paths]
+    args.source = [os.path.abspath(p) if p else p for p in args.source]
     modes = [(src, j) for src in args.source for j in args.jobs]
     walls: dict[tuple[str, int], list[float]] = {m: [] for m in modes}
     cpus: dict[tuple[str, int], list[float]] = {m: [] for m in modes}
