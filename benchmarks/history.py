@@ -46,11 +46,11 @@ os.write(int(sys.argv[1]), json.dumps({"code": code, "wall": wall, "cpu": ru.ru_
 """
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, float]:
     read, write = os.pipe()
     proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(write), *cmd], pass_fds=(write,),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **env} if env else None)
+                            env={**os.environ, **env} if env else None, cwd=cwd)
     os.close(write)
     with os.fdopen(read, "rb") as fh:
         data = fh.read()
@@ -104,16 +104,19 @@ def main() -> None:
     raw: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        tools = commands(args.repo, args.peers, out)
+        repo = str(Path(args.repo).resolve())  # the tools run from the temporary directory
+        tools = commands(repo, args.peers, out)
         envs: dict[str, dict[str, str]] = {}
         if args.baseline:
-            tools = {"leakscan-baseline": baseline_command(args.repo, args.baseline, out), **tools}
+            tools = {"leakscan-baseline": baseline_command(repo, args.baseline, out), **tools}
             envs["leakscan-baseline"] = {"PYTHONPATH": str(args.baseline.resolve())}
+        # Every tool runs from the temporary directory: ``python -m`` puts the working directory ahead
+        # of PYTHONPATH, so a run from a checkout would compare that checkout with itself.
         for name, (tool_cmd, _report) in tools.items():  # warm-up: page cache, rule caches
-            measure(tool_cmd, envs.get(name))
+            measure(tool_cmd, envs.get(name), out)
         for round_no in range(args.runs):
             for name, (cmd, _report) in tools.items():
-                figures = measure(cmd, envs.get(name))
+                figures = measure(cmd, envs.get(name), out)
                 raw.setdefault(name, []).append(figures)
                 print(f"round {round_no + 1} {name}: {figures['wall']:.2f} s wall, {figures['cpu']:.2f} s CPU, "
                       f"{figures['rss_mb']:.0f} MB", file=sys.stderr)
