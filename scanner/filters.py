@@ -14,6 +14,7 @@ import re
 
 from .checksums import basic_auth_parts
 from .model import Finding, Rule
+from .published import PUBLISHED_EXAMPLES
 
 GENERIC_TAG = "generic"
 
@@ -38,21 +39,24 @@ _PLACEHOLDER_VALUES = frozenset(
 _GENERIC_PLACEHOLDER_VALUES = frozenset(
     {"secret", "secrets", "mysecret", "supersecret", "s3cr3t", "field", "parameter", "argument", "option", "flag"}
 )
-# Keys and tokens that vendors publish in their documentation (exact values).
-PUBLISHED_EXAMPLES = frozenset(
-    {
-        "AKIAIOSFODNN7EXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
-        "pk_test_TYooMQauvdEDq54NiTphI7jx",
-        "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
-    }
-)
 # jwt.io's sample token: its payload segment identifies it whatever the signature.
 _JWT_IO_PAYLOAD = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
 
 _SEQUENCES = ("0123456789", "1234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zyxwvutsrq")
 _SEQUENCE_GRAMS = frozenset(seq[i : i + 7] for seq in _SEQUENCES for i in range(len(seq) - 6))
+# What FTP clients send as the password of an anonymous login: an e-mail-like identity such as
+# "busybox@" or "-wget@" (RFC 1635), not a secret.
+_ANONYMOUS_FTP_PASSWORD = re.compile(r"-?[a-z][a-z0-9.-]*@")
+# Key names that name one provider's credential, with the shape the provider documents for it. A
+# value of another shape under such a name is not that credential (a placeholder, a truncated or
+# padded copy); the provider's own rule reports the values that fit.
+_PROVIDER_KEY_SHAPES = (
+    # AWS secret access keys are 40 characters of base64 (the IAM user guide's example key).
+    (re.compile(r"(?i)aws.?secret.?(?:access.?)?key"), re.compile(r"[A-Za-z0-9/+]{40}")),
+    # Meraki dashboard API keys are 40-character hex strings (developer.cisco.com/meraki/api-v1/authorization),
+    # printed in one case.
+    (re.compile(r"(?i)meraki"), re.compile(r"[0-9a-f]{40}|[0-9A-F]{40}")),
+)
 
 # A value that names where the secret lives instead of being it.
 _REFERENCE = re.compile(
@@ -195,7 +199,10 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
     """Generic rules only: sequences, non-secret shapes, code, and key names that are not secrets."""
     if secret != secret.strip() or _FORMAT_STRING.search(secret):
         return "not a secret value"
-    if _is_sequence_or_repetition(secret.lower()) or secret.lower() in _GENERIC_PLACEHOLDER_VALUES:
+    lowered = secret.lower()
+    if _is_sequence_or_repetition(lowered) or lowered in _GENERIC_PLACEHOLDER_VALUES:
+        return "placeholder"
+    if _ANONYMOUS_FTP_PASSWORD.fullmatch(secret):
         return "placeholder"
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
@@ -231,6 +238,8 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
         norm = re.sub(r"[^a-z0-9]", "", key.lower())
         if _KEY_SUFFIX_DENY.search(norm) or _KEY_CONTAINS_DENY.search(norm):
             return "key name"
+        if any(name.search(key) and not shape.fullmatch(secret) for name, shape in _PROVIDER_KEY_SHAPES):
+            return "not the named credential"
         stem = _KEY_WORD.search(key)
         if stem and _looks_like_identifier_naming(secret, stem.group().lower()):
             return "identifier"
