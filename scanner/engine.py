@@ -312,9 +312,10 @@ class Engine:
         return windows
 
     # -- scanning ----------------------------------------------------------------------------------
-    def scan(self, chunk: Chunk) -> ChunkResult:
+    def scan(self, chunk: Chunk, *, decode: bool = True) -> ChunkResult:
+        """Findings in the chunk; ``decode=False`` skips encoded strings (a caller that knows none decodes)."""
         result = self._scan_text(chunk)
-        if self.spec.decode_depth and chunk.data and decoding.worth_decoding(chunk.path):
+        if decode and self.spec.decode_depth and chunk.data and decoding.worth_decoding(chunk.path):
             depth = self.spec.decode_depth
             decoded = decoding.scan_decoded(chunk, lambda c: self._scan_text(c).findings, depth, result.findings)
             result.findings.extend(decoded)

@@ -13,6 +13,7 @@ from scanner import prefilter
 from scanner.engine import Engine
 from scanner.model import Chunk
 from scanner.ruleset import build_spec
+from tests.gitrepo import commit, leakscan
 
 PLANTED = [
     'aws_key = "AKIAZ5GMHYJKLOPQRS7T"',
@@ -106,3 +107,19 @@ def test_encoded_strings_remembered_as_binary_never_hide_text(decoding_engine) -
     assert rejected
     for _version in range(2):
         assert decoding_engine.may_decode((binary + text).encode(), "notebook.ipynb", rejected)
+
+
+def test_history_finds_an_encoded_secret_added_among_encoded_images(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The window of the change holds the file's earlier encoded strings too: those are known not to be
+    text; the new one is decoded and its secret found, at the commit that added it."""
+    encoded = base64.b64encode(random.Random(5).randbytes(2048)).decode()
+    image = "".join(f"  - {encoded[i : i + 76]}\n" for i in range(0, len(encoded), 76))
+    repo = make_repo()
+    commit(repo, "base", {"deploy/values.yaml": f"image:\n{image}token: none\nend: 1\n"})
+    commit(repo, "retouch", {"deploy/values.yaml": f"image:\n{image}token: none\nend: 2\n"})
+    secret = _b64("token: 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")
+    added = commit(repo, "add", {"deploy/values.yaml": f"image:\n{image}token: {secret}\nend: 2\n"})
+    run = leakscan(capsys, "history", str(repo))
+    line = image.count("\n") + 2
+    assert [(f["path"], f["line"], f["decoded"], f["commit"]) for f in run.findings] == [
+        ("deploy/values.yaml", line, "base64", added)]

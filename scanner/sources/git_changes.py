@@ -139,7 +139,8 @@ def scan_change(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes,
         data = window if window.isascii() else to_utf8(window)
     notes.bytes_scanned += len(window)
     chunk = Chunk(data=data, path=path, line_offset=first_line, line_numbers=numbers)
-    found = engine.scan(chunk).findings
+    # The lines picked mostly hold encoded strings earlier versions had: known not to be text, skipped.
+    found = engine.scan(chunk, decode=engine.may_decode(data, path, rejected)).findings
     if not old:
         return found
     return [f for f in found if f.secret.encode("utf-8", "surrogatepass") not in old]
