@@ -64,11 +64,37 @@ def basic_auth_base64(token: str) -> bool:
     return parts is not None and all(parts)
 
 
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    chk = 1
+    for value in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ value
+        for i, gen in enumerate(_BECH32_GEN):
+            chk ^= gen if (top >> i) & 1 else 0
+    return chk
+
+
+def bech32(token: str) -> bool:
+    """Bech32 strings (BIP-173; age keys, c2sp.org/age): the last 6 data characters are a BCH
+    checksum over the human-readable part (before the last '1') and the data, computed lower case."""
+    lowered = token.lower()
+    hrp, sep, data = lowered.rpartition("1")
+    if not sep or not hrp or len(data) < 6 or any(ch not in _BECH32 for ch in data):
+        return False
+    expanded = [ord(ch) >> 5 for ch in hrp] + [0] + [ord(ch) & 31 for ch in hrp]
+    return _bech32_polymod(expanded + [_BECH32.index(ch) for ch in data]) == 1
+
+
 CHECKS: dict[str, Callable[[str], bool]] = {
     "crc32-base62": crc32_base62_suffix,
     "basic-auth-base64": basic_auth_base64,
     "crc32-hex-suffix": crc32_hex_suffix,
     "grafana-crc32-le": grafana_crc32_le,
+    "bech32": bech32,
 }
 
 

@@ -7,6 +7,9 @@ from scanner import checksums
 from scanner.engine import Engine
 from scanner.model import Chunk, Confidence
 
+# Generated for these tests (32 random bytes, Bech32-encoded with age's HRP); not a published key.
+AGE_KEY = "AGE-SECRET-KEY-1GVDX3WNCKXUVNWRUWK57SYMF7FCVW9XY88C34927JTSAAVCWHJZQUK5M9Y"
+
 # The first Grafana token is the one in Grafana's own satokengen test; the Packagist key is the example in
 # Private Packagist's API authentication docs. The others were generated with each provider's algorithm.
 VALID = [
@@ -18,6 +21,9 @@ VALID = [
         "packagist_uut_abd206e652442cb3819304e9d282e80edf280b511dc708ae932cc3a6f80dc7ffa849",
         id="packagist-user-token",
     ),
+    pytest.param("bech32", AGE_KEY, id="age-identity"),
+    pytest.param("bech32", AGE_KEY.lower(), id="age-identity-lower-case"),
+    pytest.param("bech32", "age1n54wgqpruprfhy3v24acqznua4pqdw0wvs6q9nprg4aa4d0yzwms7gtjhl", id="age-recipient"),
 ]
 
 
@@ -44,6 +50,10 @@ def test_checksum_rejects_one_changed_character(name: str, token: str, where: st
         pytest.param("grafana-crc32-le", "glsa_8r7fJhaQzeFWUgIICknr6ZHjrKSbajpT", id="grafana-no-suffix"),
         pytest.param("grafana-crc32-le", "glsa_8r7fJhaQzeFWUgIICknr6ZHjrKSbajpT_8c20", id="grafana-short-suffix"),
         pytest.param("crc32-hex-suffix", "8c202aa0", id="hex-suffix-only"),
+        pytest.param("bech32", AGE_KEY[:30] + AGE_KEY[31] + AGE_KEY[30] + AGE_KEY[32:], id="bech32-swapped-characters"),
+        pytest.param("bech32", "AGE-SECRET-KEY-1" + "Q" * 58, id="bech32-all-zero-placeholder"),
+        pytest.param("bech32", "AGE-SECRET-KEY-1" + "B" * 58, id="bech32-outside-alphabet"),
+        pytest.param("bech32", "no-separator", id="bech32-no-separator"),
     ],
 )
 def test_checksum_rejects_malformed_token(name: str, token: str) -> None:
@@ -61,6 +71,9 @@ def test_checksum_rejects_malformed_token(name: str, token: str) -> None:
                      "packagist-api-secret", Confidence.HIGH, id="packagist-valid"),
         pytest.param("PACKAGIST_API_SECRET=packagist_acs_489df8c505134c79633aa8565443325143ef5dbbd71dc49e",
                      "packagist-api-secret", Confidence.LOW, id="packagist-bad-checksum"),
+        pytest.param(f"SOPS_AGE_KEY={AGE_KEY}", "age-secret-key", Confidence.HIGH, id="age-valid"),
+        pytest.param("SOPS_AGE_KEY=AGE-SECRET-KEY-1" + "Q" * 58, "age-secret-key", Confidence.LOW,
+                     id="age-bad-checksum"),
     ],
 )
 def test_rule_confidence_follows_checksum(engine: Engine, text: str, rule_id: str, confidence: Confidence) -> None:
