@@ -127,14 +127,13 @@ def _decode(raw: bytes) -> tuple[str, bytes] | None:
 
 
 def _printable(encoding: str, text: bytes) -> tuple[str, bytes] | None:
-    """Accept only decoded bytes that are UTF-8 text: binary (hashes, images, keys) is no use here."""
+    """Accept only decoded bytes that are UTF-8 text: binary (hashes, images, keys) is no use here.
+    A few bad bytes are tolerated (a PEM key with one corrupted character is still a key); they count
+    against the printable share like any control character."""
     if len(text) < 6:
         return None
-    try:
-        decoded = text.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in decoded)
+    decoded = text.decode("utf-8", "replace")
+    printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\r\n\t" for ch in decoded)
     if printable < len(decoded) * 0.95:
         return None
     return encoding, text

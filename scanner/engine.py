@@ -17,7 +17,7 @@ from .confidence import grade
 from .markers import CompiledMarkers, MarkerSet
 from .model import Allowlist, Chunk, Companion, Confidence, Finding, RegexTarget, Rule
 from .prefilter import HAVE_HYPERSCAN, Database, HyperscanPass, KeywordGate, gated_keywords, keyword_table
-from .regexes import DEFAULT_TIMEOUT, Pattern, RegexTimeout, TextPattern, compile_rule_regex
+from .regexes import DEFAULT_TIMEOUT, Match, Pattern, RegexTimeout, TextPattern, compile_rule_regex
 
 MAX_MATCH_TEXT = 4096
 MAX_LINE_TEXT = 400
@@ -145,7 +145,7 @@ class Engine:
         self.rules = spec.rules
         n = len(self.rules)
         self._patterns: list[Pattern | None] = [None] * n
-        self._groups: list[int] = [0] * n
+        self._groups: list[tuple[int, ...]] = [(0,)] * n
         keywords = keyword_table(self.rules)
         kw_index = {kw: i for i, kw in enumerate(keywords)}
         self._rule_keywords = [frozenset(kw_index[k.lower()] for k in r.keywords) for r in self.rules]
@@ -182,7 +182,8 @@ class Engine:
         if pat is None:
             rule = self.rules[index]
             pat = compile_rule_regex(rule.regex, multiline=rule.multiline, timeout=self.spec.regex_timeout)
-            self._groups[index] = pat.group_index(rule.secret_group)
+            wanted = rule.secret_group if isinstance(rule.secret_group, tuple) else (rule.secret_group,)
+            self._groups[index] = tuple(pat.group_index(g) for g in wanted)
             self._patterns[index] = pat
         return pat
 
@@ -383,14 +384,14 @@ class Engine:
     ) -> None:
         rule = self.rules[index]
         pattern = self.pattern(index)
-        group = self._groups[index]
+        groups = self._groups[index]
         data = chunk.data
         lo, hi = chunk.owned or (0, len(data))
         # One budget per rule and chunk: the timeout, plus time for the linear work a big chunk needs.
         deadline = time.monotonic() + self.spec.regex_timeout * (1 + len(data) / _BUDGET_BYTES)
         for start, end in windows:
             for m in pattern.finditer(data, start, end, deadline):
-                s, e = m.start(group), m.end(group)
+                s, e = _secret_span(m, groups)
                 if s < 0 or s == e or not lo <= m.start() < hi:
                     continue
                 finding = self._finding(chunk, index, rule, m.start(), m.end(), s, e, lines)
@@ -486,6 +487,15 @@ def link_companions(findings: list[Finding], companions: dict[str, tuple[Compani
         )
         out.append(dataclasses.replace(f, related=related, confidence=Confidence.HIGH) if related else f)
     return out
+
+
+def _secret_span(m: Match, groups: tuple[int, ...]) -> tuple[int, int]:
+    """The span of the first of ``groups`` that took part in the match ((-1, -1) when none did)."""
+    for group in groups:
+        start = m.start(group)
+        if start >= 0:
+            return start, m.end(group)
+    return -1, -1
 
 
 def _merge(wins: list[list[int]]) -> list[list[int]]:

@@ -10,7 +10,9 @@ Provider rules with strong prefixes only see the first family, so a filter canno
 """
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 
 from .checksums import basic_auth_parts
 from .model import Finding, Rule
@@ -197,7 +199,7 @@ def _is_sequence_or_repetition(lowered: str) -> bool:
 
 def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: str = "") -> str | None:
     """Generic rules only: sequences, non-secret shapes, code, and key names that are not secrets."""
-    if secret != secret.strip() or _FORMAT_STRING.search(secret):
+    if secret != secret.strip() or _FORMAT_STRING.search(secret) and not _random_looking(secret):
         return "not a secret value"
     lowered = secret.lower()
     if _is_sequence_or_repetition(lowered) or lowered in _GENERIC_PLACEHOLDER_VALUES:
@@ -265,6 +267,15 @@ def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bo
     if secret.isdigit() and any(part.lower() in _NUMERIC_KEY_PARTS for part in _KEY_PARTS.findall(key)):
         return True
     return bool(key) and re.search(_DECLARATION + re.escape(key) + r"\b", line) is not None
+
+
+def _random_looking(value: str) -> bool:
+    """Long and high-entropy: '%r' or '{0}' inside such a value is chance, not a format placeholder."""
+    if len(value) < 24:
+        return False
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return entropy >= 4.5
 
 
 def _key_name(secret: str, match: str, line: str) -> str:

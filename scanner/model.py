@@ -91,7 +91,8 @@ class Rule:
     regex: str
     severity: Severity = Severity.HIGH
     confidence: Confidence = Confidence.MEDIUM
-    secret_group: int | str = 0
+    # A tuple: the first of these groups that took part in the match (one value, alternative quotings).
+    secret_group: int | str | tuple[int | str, ...] = 0
     keywords: tuple[str, ...] = ()
     entropy: float = 0.0
     multiline: bool = False

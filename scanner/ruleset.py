@@ -165,13 +165,18 @@ def parse_rule(entry: Any, source: str, position: int = 0, *, probe: bool = Fals
     regex_src = _str(entry, "regex", where)
     multiline = _bool(entry, "multiline", where, False)
     secret_group = entry.get("secret_group", None)
-    if secret_group is not None and not isinstance(secret_group, (int, str)) or isinstance(secret_group, bool):
-        raise RuleError(f"{where}: secret_group must be a group number or name")
+    if isinstance(secret_group, list) and secret_group:
+        secret_group = tuple(secret_group)  # alternatives: the first group that took part
+    groups = secret_group if isinstance(secret_group, tuple) else (secret_group,)
+    if secret_group is not None and not all(isinstance(g, (int, str)) and not isinstance(g, bool) for g in groups):
+        raise RuleError(f"{where}: secret_group must be a group number or name, or a list of them")
     try:
         pattern = compile_rule_regex(regex_src, multiline=multiline)
         if secret_group is None:
             secret_group = 1 if pattern.groups >= 1 else 0
-        pattern.group_index(secret_group)
+            groups = (secret_group,)
+        for group in groups:
+            pattern.group_index(group)
     except ValueError as exc:
         raise RuleError(f"{where}: regex: {exc}") from None
     if any(True for _ in pattern.finditer(b"", 0, 0)):
