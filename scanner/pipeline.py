@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .engine import Engine, EngineSpec
 from .model import Finding
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 BATCH_BYTES = 1 << 20
 BATCH_ITEMS = 256
 SERIAL_BYTES = 2 << 20  # below this, forking workers costs more than it saves
+STOP_GRACE = 2.0  # seconds stopped workers get to exit on SIGTERM before they are killed
 
 
 @dataclass
@@ -143,37 +145,51 @@ def _run_parallel(
     spec: EngineSpec, items: Iterable[WorkItem], jobs: int, report: ScanReport, progress: ProgressFn | None
 ) -> None:
     import multiprocessing  # only parallel runs pay for these imports
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
     method = os.environ.get("LEAKSCAN_START_METHOD") or None
     ctx = multiprocessing.get_context(method)
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(spec,))
-    pending: set[Future[_BatchResult]] = set()
+    done: _Completions[_BatchResult] = _Completions()
     sizes: dict[Future[_BatchResult], int] = {}
     done_items = done_bytes = 0
     try:
         for batch in _batches(items):
-            while len(pending) >= jobs * 3:  # bounded: never queue the whole input
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    done_items, done_bytes = _drain(fut, report, sizes, done_items, done_bytes, progress)
+            while done.pending >= jobs * 3:  # bounded: never queue the whole input
+                done_items, done_bytes = _drain(done.next(), report, sizes, done_items, done_bytes, progress)
             fut = executor.submit(_run_batch, batch)
             sizes[fut] = sum(i.size for i in batch)
-            pending.add(fut)
-        for fut in _as_done(pending):
-            done_items, done_bytes = _drain(fut, report, sizes, done_items, done_bytes, progress)
+            done.add(fut)
+        while done.pending:
+            done_items, done_bytes = _drain(done.next(), report, sizes, done_items, done_bytes, progress)
     except BaseException:
         _stop(executor)
         raise
     executor.shutdown(wait=True)
 
 
-def _as_done(pending: set[Future[_T]]) -> Iterator[Future[_T]]:
-    from concurrent.futures import FIRST_COMPLETED, wait
+class _Completions(Generic[_T]):
+    """Futures handed back as they finish, for the main thread to wait on.
 
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        yield from finished
+    Not ``concurrent.futures.wait``: it takes each pending future's lock in a Python loop, and a
+    Ctrl-C or SIGTERM landing between two of those acquires leaves a lock held by the main thread.
+    The pool's thread then blocks on that lock when it fails the futures of the stopped workers, and
+    ``shutdown(wait=True)`` (and the interpreter's exit) waits for that thread forever. Here a signal
+    can only land in ``SimpleQueue.get``, which holds no lock the pool's thread needs.
+    """
+
+    def __init__(self) -> None:
+        self._done: queue.SimpleQueue[Future[_T]] = queue.SimpleQueue()
+        self.pending = 0
+
+    def add(self, fut: Future[_T]) -> None:
+        self.pending += 1
+        fut.add_done_callback(self._done.put)
+
+    def next(self) -> Future[_T]:
+        fut = self._done.get()
+        self.pending -= 1
+        return fut
 
 
 def _drain(
@@ -215,21 +231,19 @@ def map_tasks(
             yield fn(eng, task)
         return
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
     method = os.environ.get("LEAKSCAN_START_METHOD") or None
     ctx = multiprocessing.get_context(method)
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(spec,))
-    pending: set[Future[Any]] = set()
+    done: _Completions[Any] = _Completions()
     try:
         for task in tasks:
-            while len(pending) >= jobs * 3:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    yield fut.result()
-            pending.add(executor.submit(_run_task, fn, task))
-        for fut in _as_done(pending):
-            yield fut.result()
+            while done.pending >= jobs * 3:
+                yield done.next().result()
+            done.add(executor.submit(_run_task, fn, task))
+        while done.pending:
+            yield done.next().result()
     except BaseException:
         _stop(executor)
         raise
@@ -239,9 +253,14 @@ def map_tasks(
 def _stop(executor: ProcessPoolExecutor) -> None:
     """Stop the workers now (Ctrl-C, SIGTERM, an error) and wait for the pool's thread to notice,
     so nothing is left running and nothing writes to a closed pipe at interpreter exit."""
-    procs = list(getattr(executor, "_processes", {}).values())
+    procs = list((getattr(executor, "_processes", None) or {}).values())
     for proc in procs:
         proc.terminate()
+    deadline = time.monotonic() + STOP_GRACE
     for proc in procs:
-        proc.join(timeout=2)
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+    for proc in procs:  # one that ignored SIGTERM (e.g. not yet past its start-up) would block the pool's join
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
     executor.shutdown(wait=True, cancel_futures=True)

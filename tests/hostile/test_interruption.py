@@ -107,3 +107,39 @@ def test_interrupt_while_writing_the_report_leaves_no_partial_file(tmp_path: Pat
         common.write_report([], common.RunInfo(), out)
     assert (tmp_path / "r.json").read_text() == "previous report\n"  # the old report, whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+# A signal handled between two of concurrent.futures.wait's lock acquires leaves a future's lock held
+# by the main thread; the pool's thread then blocks on it and shutdown (or interpreter exit) waits forever.
+_INTERRUPT_INSIDE_WAIT = """
+import sys
+from concurrent.futures import _base
+
+def enter(self):
+    for future in self.futures:
+        future._condition.acquire()
+    raise KeyboardInterrupt  # where a Ctrl-C lands when it arrives between the acquires and the try
+
+_base._AcquireFutures.__enter__ = enter
+from scanner.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_interrupt_inside_the_executors_wait_helper_cannot_hang_the_scan(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(12):
+        (tree / f"f{i:02}.txt").write_bytes(b"x = 1\n" * ((256 << 10) // 6) + f"k={AKIA}\n".encode())
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPT_INSIDE_WAIT, "scan", str(tree), "-j", "2", "-q"],
+                            env={**os.environ, **SLOW_ENV}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode in (1, 130), err  # findings, or stopped: either way it ends, without a traceback
+    assert b"Traceback" not in err
+    assert _session_processes(proc.pid) == []
