@@ -24,11 +24,14 @@ _PLACEHOLDER_WORDS = re.compile(
     r"(?i)(?:your|insert|enter|replace|put)[_\s.-]*(?:an?[_\s.-]*)?(?:own[_\s.-]*)?(?:api[_\s.-]*)?(?:access[_\s.-]*)?"
     r"(?:key|token|secret|pass(?:word)?|pwd|credential|client)"
     r"|change[_.-]?me|changeit|placeholder|redacted|example|dummy|sample[_-]?(?:key|token|secret|pass)"
-    r"|x{5,}|\*{3,}|\.{3,}|_{5,}|#{5,}|insert[_-]?here|replace[_-]?me"
+    r"|x{5,}|\*{3,}|\.{3,}|#{5,}|insert[_-]?here|replace[_-]?me"
     r"|not[_-]?(?:a|the)[_-]?(?:real|secret|token|key|password)|fake[_-]?(?:key|token|secret|pass)|unique phrase"
     r"|^my-[\w-]*(?:password|token|secret|key)$|xmpl"  # my-Bitbucket-password; AWS docs mark example ids with "xmpl"
 )
 # Whole values that documentation and tests use instead of a secret.
+# A run of underscores stands in for a value ("sk_live_________"), unless the rest is random: base64url
+# encodes a run of 0xFF bytes as underscores, so issued tokens (Heroku's HRKU-) can hold one.
+_UNDERSCORE_RUN = re.compile(r"_{5,}")
 _PLACEHOLDER_VALUES = frozenset(
     """password passwd pass pwd token apikey api_key api-key key value null none nil
     undefined true false empty string test testing tester user username default changeme changeit
@@ -178,6 +181,8 @@ def _is_placeholder_value(secret: str) -> bool:
         return True
     if secret[:1] in "<[{" and secret[-1:] in ">]}" or secret.endswith(">"):
         return True
+    if _UNDERSCORE_RUN.search(secret) and not _random_looking(_UNDERSCORE_RUN.sub("", secret)):
+        return True
     return _PLACEHOLDER_WORDS.search(secret) is not None
 
 
@@ -206,6 +211,8 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
         return "placeholder"
     if _ANONYMOUS_FTP_PASSWORD.fullmatch(secret):
         return "placeholder"
+    if rule_id == "curl-api-key-user" and not _key_shaped(secret):
+        return "user name"  # curl -u deploy-bot: is a user with no password, not an API key
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
     key = _key_name(secret, match, line)
@@ -267,6 +274,16 @@ def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bo
     if secret.isdigit() and any(part.lower() in _NUMERIC_KEY_PARTS for part in _KEY_PARTS.findall(key)):
         return True
     return bool(key) and re.search(_DECLARATION + re.escape(key) + r"\b", line) is not None
+
+
+def _key_shaped(value: str) -> bool:
+    """Letters and digits mixed the way generated keys are (a user name is lower case words, perhaps
+    with a number): mixed case, or at least 20 characters with no word separators."""
+    if not (any(ch.isdigit() for ch in value) and any(ch.isalpha() for ch in value)):
+        return False
+    if any(ch.isupper() for ch in value) and any(ch.islower() for ch in value):
+        return True
+    return len(value) >= 20 and not _SLUG.search(value.lower())
 
 
 def _random_looking(value: str) -> bool:

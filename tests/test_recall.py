@@ -89,3 +89,17 @@ def test_secret_group_list_takes_the_first_group_that_matched(text: str, secret:
 def test_secret_group_list_is_validated(groups: list[object]) -> None:
     with pytest.raises(RuleError):
         parse_rule({**RULE, "secret_group": groups}, "test.yaml")
+
+
+def test_issued_token_holding_a_run_of_underscores_is_reported(engine: Engine) -> None:
+    # base64url writes a run of 0xFF bytes as underscores: a random token may hold one
+    token = "HRKU-AAqT7vLm2Xc9RfWz4Kp8NbJd3Hs6YgUe1Qo5Za_____w4_hLrA0ym8PcV2nB"
+    assert ("heroku-api-key", token) in _found(engine, f'HEROKU_API_KEY="{token}"\n', "deploy/.env")
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param('STRIPE_KEY="sk_live_________________________"', id="underscore-filler"),
+    pytest.param('api_token: "abc_____________xyz"', id="underscores-between-words"),
+])
+def test_underscore_filler_is_still_a_placeholder(engine: Engine, text: str) -> None:
+    assert _found(engine, text + "\n", "app/config.yaml") == []
