@@ -107,3 +107,57 @@ def _class_end(regex: str, i: int) -> int:
     while regex[i] != "]":
         i += 2 if regex[i] == "\\" else 1
     return i + 1
+
+
+_FLAGS = re.compile(r"\(\?([a-zA-Z]*)(?:-[a-zA-Z]*)?([:)])")
+
+
+def bare_anchors(regex: str) -> list[int]:
+    """Offsets of ``^``, ``$``, ``\\A`` and ``\\z`` outside any ``m`` flag: they anchor at a buffer's edges."""
+    found: list[int] = []
+    outer: list[bool] = []
+    multiline, i = False, 0
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            if regex[i + 1:i + 2] in ("A", "z"):
+                found.append(i)
+            i += 2
+        elif c == "[":  # a class: skip to its end (a leading ^ or ] is part of it)
+            i += 2 if regex[i + 1:i + 2] == "^" else 1
+            i += 1 if regex[i:i + 1] == "]" else 0
+            while i < len(regex) and regex[i] != "]":
+                i += 2 if regex[i] == "\\" else 1
+            i += 1
+        elif c == "(":
+            flags = _FLAGS.match(regex, i)
+            if flags and flags.group(2) == ")":  # (?m) sets the flag for the rest of the enclosing group
+                multiline = multiline or "m" in flags.group(1)
+            else:
+                outer.append(multiline)
+                multiline = multiline or bool(flags and "m" in flags.group(1))
+            i = flags.end() if flags else i + 1
+        elif c == ")":
+            multiline = outer.pop() if outer else multiline
+            i += 1
+        else:
+            if c in "^$" and not multiline:
+                found.append(i)
+            i += 1
+    return found
+
+
+def line_anchored(regex: str) -> str:
+    """``regex`` with each bare ``^`` / ``$`` made a line anchor (``(?m:^)`` / ``(?m:$)``).
+
+    Sources hand the engine windows of whole lines (merged runs of lines, the lines a commit adds), so a
+    buffer's edges are arbitrary line boundaries: an anchor at the buffer's edge would match on some
+    lines and not others. ``\\A`` and ``\\z`` are left as written.
+    """
+    out, last = [], 0
+    for at in bare_anchors(regex):
+        if regex[at] in "^$":
+            out += [regex[last:at], f"(?m:{regex[at]})"]
+            last = at + 1
+    return "".join(out) + regex[last:]
+

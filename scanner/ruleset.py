@@ -18,6 +18,7 @@ from .errors import RuleError
 from .model import Allowlist, Companion, Confidence, RegexTarget, Rule, Severity
 from .prefilter import HAVE_HYPERSCAN, Database, build_database
 from .regexes import compile_rule_regex
+from .regexshape import line_anchored
 from .verify.spec import SpecError, parse_verifier
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -162,7 +163,7 @@ def parse_rule(entry: Any, source: str, position: int = 0, *, probe: bool = Fals
     rule_id = _str(entry, "id", where)
     if not _ID.match(rule_id):
         raise RuleError(f"{where}: id must be kebab-case (a-z, 0-9 and '-')")
-    regex_src = _str(entry, "regex", where)
+    regex_src = line_anchored(_str(entry, "regex", where))  # a custom rule's ^ / $ mean line edges here
     multiline = _bool(entry, "multiline", where, False)
     secret_group = entry.get("secret_group", None)
     if isinstance(secret_group, list) and secret_group:

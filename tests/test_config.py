@@ -51,6 +51,15 @@ def test_custom_rule_extends_defaults(tmp_path: Path, capsys) -> None:  # type: 
     assert next(r for r in rows if r["rule_id"] == "acme-token")["severity"] == "medium"
 
 
+def test_custom_rule_anchors_mean_line_edges(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # Files reach the engine as windows of lines: a bare ^ must not mean "the window's first line".
+    config = CUSTOM_RULE.replace("'\\b(acme_[a-z0-9]{24})\\b'", "'^acme_key: (acme_[a-z0-9]{24})$'")
+    assert config != CUSTOM_RULE
+    body = "".join(f"line{i} = {i}\n" for i in range(40)) + f"acme_key: {ACME}\n" + "tail = 1\n"
+    rows = _rows(capsys, _tree(tmp_path, config, {"a.yaml": body}))
+    assert [(r["rule_id"], r["line"]) for r in rows] == [("acme-token", 41)]
+
+
 def test_use_default_rules_false_replaces_defaults(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     root = _tree(tmp_path, "use_default_rules: false\n" + CUSTOM_RULE, {"a.py": f"t = '{ACME}'\nk = '{AWS}'\n"})
     assert _ids(_rows(capsys, root)) == [("a.py", "acme-token")]
