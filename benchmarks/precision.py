@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
 import sysconfig
 from pathlib import Path
 
-from corpus import cpu_mb_per_s, stdlib_chunks
+from corpus import compare, stdlib_chunks
 from scanner.engine import Engine
 from scanner.ruleset import build_spec, default_rules
 
@@ -39,21 +38,10 @@ def main() -> None:
         "all rules, decode depth 1": Engine(dataclasses.replace(base, decode_depth=1)),
         "all rules, decode depth 2": Engine(dataclasses.replace(base, decode_depth=2)),
     }
-    for engine in configs.values():  # warm up: lazy regex compiles, page cache
-        cpu_mb_per_s(engine, chunks[:50], 1)
-    speeds: dict[str, list[float]] = {name: [] for name in configs}
-    found: dict[str, int] = {}
-    for _ in range(args.runs):
-        for name, engine in configs.items():
-            speed, found[name] = cpu_mb_per_s(engine, chunks, size)
-            speeds[name].append(speed)
+    lines = compare(configs, chunks, args.runs)
     print(f"corpus: {len(chunks)} files, {size / (1 << 20):.1f} MB; {len(rules)} rules "
           f"({len(rules) - len(providers)} generic/structure); median of {args.runs} runs, MB per CPU-second")
-    first = statistics.median(next(iter(speeds.values())))
-    for name, values in speeds.items():
-        median = statistics.median(values)
-        print(f"  {name:36s} {median:8.1f} MB/s  ({median / first:5.2f}x)  findings: {found[name]}")
-
+    print("\n".join(lines))
 
 if __name__ == "__main__":
     main()

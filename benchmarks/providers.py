@@ -11,11 +11,10 @@ hold on a noisy shared machine.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sysconfig
 from pathlib import Path
 
-from corpus import cpu_mb_per_s, stdlib_chunks
+from corpus import compare, stdlib_chunks
 from scanner.engine import Engine
 from scanner.ruleset import build_spec, default_rules
 
@@ -43,20 +42,9 @@ def main() -> None:
         f"without provider rules ({len(without)} rules)": Engine(build_spec(without)),
         f"all rules ({len(rules)} rules)": Engine(build_spec(rules)),
     }
-    for engine in engines.values():  # compile lazily-built regexes before timing
-        cpu_mb_per_s(engine, chunks[:50], sum(len(c.data) for c in chunks[:50]))
-    speeds: dict[str, list[float]] = {name: [] for name in engines}
-    found: dict[str, int] = {}
-    for _ in range(args.runs):
-        for name, engine in engines.items():
-            mbps, found[name] = cpu_mb_per_s(engine, chunks, size)
-            speeds[name].append(mbps)
+    lines = compare(engines, chunks, args.runs)
     print(f"corpus: {len(chunks)} files, {size / (1 << 20):.1f} MB; {args.runs} rounds; MB per CPU-second, median")
-    base = statistics.median(next(iter(speeds.values())))
-    for name, values in speeds.items():
-        med = statistics.median(values)
-        print(f"  {name:40s} {med:8.1f} MB/s  x{med / base:.2f}  findings {found[name]}")
-
+    print("\n".join(lines))
 
 if __name__ == "__main__":
     main()
