@@ -211,8 +211,6 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
         return "placeholder"
     if _ANONYMOUS_FTP_PASSWORD.fullmatch(secret):
         return "placeholder"
-    if rule_id == "curl-api-key-user" and not _key_shaped(secret):
-        return "user name"  # curl -u deploy-bot: is a user with no password, not an API key
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
     key = _key_name(secret, match, line)
@@ -274,16 +272,6 @@ def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bo
     if secret.isdigit() and any(part.lower() in _NUMERIC_KEY_PARTS for part in _KEY_PARTS.findall(key)):
         return True
     return bool(key) and re.search(_DECLARATION + re.escape(key) + r"\b", line) is not None
-
-
-def _key_shaped(value: str) -> bool:
-    """Letters and digits mixed the way generated keys are (a user name is lower case words, perhaps
-    with a number): mixed case, or at least 20 characters with no word separators."""
-    if not (any(ch.isdigit() for ch in value) and any(ch.isalpha() for ch in value)):
-        return False
-    if any(ch.isupper() for ch in value) and any(ch.islower() for ch in value):
-        return True
-    return len(value) >= 20 and not _SLUG.search(value.lower())
 
 
 def _random_looking(value: str) -> bool:

@@ -1,6 +1,7 @@
 """Loading rule YAML, validating it strictly, and caching the compiled result on disk."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
 import json
@@ -108,12 +109,18 @@ def load_rule_files(paths: Sequence[Path]) -> tuple[Rule, ...]:
 
 
 def load_yaml(text: str) -> Any:
-    """Parse YAML safely, with the C loader when present, rejecting a key repeated in one mapping (YAML
-    would keep the last silently, so a rule's second ``companions:`` would hide its first).
+    """Parse YAML safely, with the C loader when present, rejecting a key repeated in one mapping.
     Imported lazily: a cached start skips it."""
     import yaml
 
-    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=_unique_key_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+
+@functools.cache
+def _unique_key_loader(base: Any) -> Any:
+    """``base`` refusing a key repeated in one mapping: YAML would keep the last silently, so a rule's
+    second ``companions:`` would hide its first."""
+    import yaml
 
     class UniqueKeyLoader(base):  # type: ignore[misc]
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -125,7 +132,7 @@ def load_yaml(text: str) -> Any:
                 seen.add(key)
             return super().construct_mapping(node, deep)
 
-    return yaml.load(text, Loader=UniqueKeyLoader)
+    return UniqueKeyLoader
 
 
 def parse_rule_document(text: str, source: str) -> list[Rule]:
