@@ -233,7 +233,7 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
     if unquoted and _CODE_FILE.search(path) and _IDENTIFIER.fullmatch(secret.rstrip(":;,")):
         return "code"  # an unquoted name in source code is a variable (`== session_token:`), not a literal value
     if unquoted and _POWERSHELL_FILE.search(path) and _CMDLET.fullmatch(secret):
-        return "code"  # $credential = New-Object ...: a cmdlet call
+        return "code"  # a cmdlet call such as New-Object assigned to a PowerShell variable
     if unquoted:
         if "=" in secret.rstrip("="):
             return "not a secret value"  # key=value pairs, query strings: base64 only pads at the end
