@@ -12,6 +12,7 @@ import queue
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -41,13 +42,36 @@ _BatchResult = tuple[list[Finding], Notes, list[tuple[str, str]], int]  # findin
 _T = TypeVar("_T")
 
 _WORKER_ENGINE: Engine | None = None
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _init_worker(spec: EngineSpec) -> None:
     global _WORKER_ENGINE
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's SIGTERM handler is not ours: just stop
+    if hasattr(signal, "pthread_sigmask"):  # held since the fork (see _signals_held): let them in now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     _WORKER_ENGINE = Engine(spec)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a submit may start workers.
+
+    A worker begins as a copy of the parent, with the parent's handlers, until its initializer swaps
+    them. A Ctrl-C to the process group in that gap raised KeyboardInterrupt inside the new worker
+    (a traceback, a broken pool, once a parent waiting forever at exit for a worker that was never
+    told to stop). Held signals stay pending instead: the parent takes its own as soon as the submit
+    returns, and a worker's are ignored (SIGINT) or stop it (SIGTERM) once its initializer lets them in.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _run_batch(batch: Sequence[WorkItem]) -> _BatchResult:
@@ -157,7 +181,8 @@ def _run_parallel(
         for batch in _batches(items):
             while done.pending >= jobs * 3:  # bounded: never queue the whole input
                 done_items, done_bytes = _drain(done.next(), report, sizes, done_items, done_bytes, progress)
-            fut = executor.submit(_run_batch, batch)
+            with _signals_held():
+                fut = executor.submit(_run_batch, batch)
             sizes[fut] = sum(i.size for i in batch)
             done.add(fut)
         while done.pending:
@@ -241,7 +266,8 @@ def map_tasks(
         for task in tasks:
             while done.pending >= jobs * 3:
                 yield done.next().result()
-            done.add(executor.submit(_run_task, fn, task))
+            with _signals_held():
+                done.add(executor.submit(_run_task, fn, task))
         while done.pending:
             yield done.next().result()
     except BaseException:

@@ -143,3 +143,62 @@ def test_interrupt_inside_the_executors_wait_helper_cannot_hang_the_scan(tmp_pat
     assert proc.returncode in (1, 130), err  # findings, or stopped: either way it ends, without a traceback
     assert b"Traceback" not in err
     assert _session_processes(proc.pid) == []
+
+
+def _first_worker(pid: int, cmd: list[str], timeout: float = 20) -> bool:
+    """Wait until the scan has forked its first worker (a child running the parent's own command line)."""
+    own = b"".join(os.fsencode(part) + b"\0" for part in cmd)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in _children(pid):
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as fh:
+                    if fh.read() == own:
+                        return True
+            except OSError:
+                continue
+        time.sleep(0.0002)
+    return False
+
+
+@pytest.fixture(scope="module")
+def long_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough commits that history scans them in worker processes."""
+    repo = tmp_path_factory.mktemp("history")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    stream = "".join(
+        f"commit refs/heads/main\ncommitter A <a@example.com> {1_600_000_000 + i} +0000\ndata 2\nc\n"
+        f"M 100644 inline f{i % 7}.txt\ndata 12\nvalue={i:06}\n\n"
+        for i in range(120)
+    )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=stream.encode(), check=True)
+    return repo
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["scan", "history"])
+def test_ctrl_c_as_workers_start_exits_130_without_traceback_or_hang(big_tree: Path, long_history: Path,
+                                                                     command: str) -> None:
+    # Between a worker's fork and its initializer the worker still has the parent's signal handlers. A
+    # Ctrl-C to the group landing there once gave tracebacks, exit code 3 or 0, and a parent that never
+    # exited. Several tries, each interrupting right as the first worker appears.
+    target = str(big_tree) if command == "scan" else str(long_history)
+    for delay in (0.0, 0.0, 0.0005, 0.001, 0.002, 0.0, 0.001, 0.004):
+        cmd = [sys.executable, "-m", "scanner", command, target, "-j", "2", "-q"]
+        proc = subprocess.Popen(cmd, env={**os.environ, **SLOW_ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            assert _first_worker(proc.pid, cmd), "the scan never started a worker"
+            time.sleep(delay)
+            os.killpg(proc.pid, signal.SIGINT)
+            _out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+        assert proc.returncode == 130, (delay, err[-600:])
+        assert b"Traceback" not in err and err.strip().endswith(b"interrupted"), (delay, err[-600:])
+        deadline = time.monotonic() + 5
+        while _session_processes(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _session_processes(proc.pid) == []
