@@ -38,6 +38,7 @@ def _compile(source: bytes) -> Any:
 _BASE64 = _compile(rb"(?m)(?:[:=>,(]|^)[ \t]*[\"'`]?[A-Za-z0-9+/]{16,}={0,2}")
 _BASE64_LEAD = b":=>,( \t\"'`"
 _PERCENT = _compile(rb"(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~+/:@=&-]{0,64}){3,}")
+_TAIL = re.compile(rb"[ \t]*([A-Za-z0-9+/]{1,15}={0,2})[ \t\r]*(?:\n|\Z)")  # a wrapped block's short last line
 _HEX = re.compile(rb"[0-9a-fA-F]+")
 _DIGIT = re.compile(rb"[0-9]")
 
@@ -92,9 +93,28 @@ def may_hold_encoded(data: bytes, rejected: set[bytes] | None = None) -> bool:
 
 
 def _spans(data: bytes) -> Iterator[tuple[int, int]]:
+    # A wrapped base64 block (``base64`` wraps at 76 characters, PEM and ``openssl base64`` at 64) is one
+    # span across its lines: decoded a line at a time, a PEM key's BEGIN and END never meet.
+    block: list[int] | None = None  # [start, end, line width (0: it ended), indent of its later lines]
     for m in _BASE64.finditer(data):
         start, end = m.span()
-        yield end - len(data[start:end].lstrip(_BASE64_LEAD)), end
+        start = end - len(data[start:end].lstrip(_BASE64_LEAD))
+        if block is not None and _continues(data, block, start, end):
+            block[3] = start - data.rfind(b"\n", 0, start) - 1
+            if end - start < block[2] or data[end - 1] == 0x3D:  # shorter or padded: the last line
+                block[2] = 0
+            block[1] = end
+            continue
+        if block is not None:
+            yield block[0], _tail(data, block)
+        width = end - start
+        if width >= 48 and width % 4 == 0 and data[end - 1] != 0x3D and _rest_blank(data, end):
+            block = [start, end, width, -1]  # fills its line as the first line of wrapped output does
+        else:
+            block = None
+            yield start, end
+    if block is not None:
+        yield block[0], _tail(data, block)
     if b"%" in data:
         for m in _PERCENT.finditer(data):
             start = m.start()
@@ -103,7 +123,36 @@ def _spans(data: bytes) -> Iterator[tuple[int, int]]:
             yield start, m.end()
 
 
+def _continues(data: bytes, block: list[int], start: int, end: int) -> bool:
+    """Whether the run [start, end) is the next line of a wrapped block: alone on the line right after
+    the block's last one, indented like the block's other later lines, as wide as the block's lines
+    (the last may be shorter)."""
+    first, last_end, width, indent = block
+    line = data.find(b"\n", last_end) + 1
+    return (0 < line and 0 < end - start <= width and end - first <= MAX_CANDIDATE_LENGTH
+            and data[line:start].strip(b" \t") == b""
+            and indent in (-1, start - line) and _rest_blank(data, end))
+
+
+def _tail(data: bytes, block: list[int]) -> int:
+    """The end of a wrapped block, with its last line when that is too short for _BASE64 to find."""
+    _first, end, width, indent = block
+    line = data.find(b"\n", end) + 1
+    m = _TAIL.match(data, line) if width and line else None
+    if m is None or (indent >= 0 and m.start(1) - line != indent):
+        return end
+    return m.end(1)
+
+
+def _rest_blank(data: bytes, end: int) -> bool:
+    """Whether nothing but a line break (or the end of the data) follows ``end`` on its line."""
+    nl = data.find(b"\n", end)
+    return not data[end : len(data) if nl < 0 else nl].strip()
+
+
 def _decode(raw: bytes) -> tuple[str, bytes] | None:
+    if b"\n" in raw:  # a wrapped block (see _spans): the line breaks and indentation are not base64
+        raw = b"".join(raw.split())
     if b"%" in raw:
         if b"://" in raw:
             return None  # an already readable URI: the URI rules read its escapes themselves
@@ -199,10 +248,18 @@ def _relocate(f: Finding, chunk: Chunk, cand: Candidate, line_start: int) -> Fin
     column = len(data[line_start : cand.start].decode("utf-8", "replace")) + 1
     if line_index == 0:
         column += chunk.column_offset
-    end_column = column + len(data[cand.start : cand.end].decode("utf-8", "replace"))
-    if chunk.line_numbers is not None and line_index < len(chunk.line_numbers):
-        line = chunk.line_numbers[line_index]
+    encoded = data[cand.start : cand.end]
+    end_index = line_index + encoded.count(b"\n")  # a wrapped block ends lines below its start
+    if end_index == line_index:
+        end_column = column + len(encoded.decode("utf-8", "replace"))
     else:
-        line = line_index + 1 + chunk.line_offset
+        end_column = len(encoded[encoded.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+    line, end_line = (_line_number(chunk, i) for i in (line_index, end_index))
     chain = cand.encoding + (">" + f.decoded if f.decoded else "")
-    return dataclasses.replace(f, line=line, column=column, end_line=line, end_column=end_column, decoded=chain)
+    return dataclasses.replace(f, line=line, column=column, end_line=end_line, end_column=end_column, decoded=chain)
+
+
+def _line_number(chunk: Chunk, index: int) -> int:
+    if chunk.line_numbers is not None and index < len(chunk.line_numbers):
+        return chunk.line_numbers[index]
+    return index + 1 + chunk.line_offset

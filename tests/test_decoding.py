@@ -91,3 +91,65 @@ def test_source_files_are_not_decoded(decoding_engine, path: str, decoded: bool)
     text = f"db_password: {_b64('Hunter2S3cret!')}\n".encode()
     findings = decoding_engine.scan(Chunk(data=text, path=path)).findings
     assert any(f.decoded for f in findings) is decoded
+
+
+def _wrapped(text: str, width: int, indent: str = "", newline: str = "\n") -> str:
+    encoded = _b64(text)
+    return "".join(f"{indent}{encoded[i : i + width]}{newline}" for i in range(0, len(encoded), width))
+
+
+WRAPPED_PEM = PEM.replace("-----\n", "-----\n" + "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi6Z0hJ2Wb7fPr3bTnG8sK1uL4a\n" * 3, 1)
+
+
+@pytest.mark.parametrize(("head", "width", "indent", "newline"), [
+    pytest.param("", 76, "", "\n", id="base64-command-76"),
+    pytest.param("", 64, "", "\n", id="openssl-64"),
+    pytest.param("kind: Secret\ndata:\n  tls.key: |\n", 76, "    ", "\n", id="yaml-block-scalar"),
+    pytest.param("", 64, "", "\r\n", id="crlf"),
+])
+def test_a_wrapped_base64_block_is_decoded_as_one(decoding_engine, head, width, indent, newline) -> None:  # type: ignore[no-untyped-def]
+    block = _wrapped(WRAPPED_PEM, width, indent, newline)
+    text = head.replace("\n", newline) + block
+    findings = decoding_engine.scan(Chunk(data=text.encode(), path="key.b64")).findings
+    (f,) = [f for f in findings if f.rule_id == "private-key"]
+    assert (f.secret, f.decoded) == (WRAPPED_PEM.rstrip("\n"), "base64")
+    lines = text.split(newline)
+    first = head.count("\n") + 1
+    assert (f.line, f.column) == (first, len(indent) + 1)
+    assert (f.end_line, f.end_column) == (first + block.count(newline) - 1, len(lines[f.end_line - 1]) + 1)
+
+
+def test_neighbouring_values_are_not_joined_into_one_block(decoding_engine) -> None:  # type: ignore[no-untyped-def]
+    first, second = "Tr0ub4dor&3-correct-horse-battery-staple!", "Xq7pTz2LwR9k-another-long-passw0rd-value!"
+    text = f"data:\n  db_password: {_b64(first)}\n  api_password: {_b64(second)}\n"
+    spans = [text.encode()[s:e] for s, e in decoding._spans(text.encode())]
+    assert spans == [_b64(first).encode(), _b64(second).encode()]
+    found = decoding_engine.scan(Chunk(data=text.encode(), path="x.yaml")).findings
+    assert sorted(f.secret for f in found if f.decoded) == sorted([first, second])
+
+
+@pytest.mark.parametrize(("lines", "blocks"), [
+    pytest.param(["A" * 76, "B" * 80], [[0], [1]], id="later-line-wider"),
+    pytest.param(["A" * 76, "  " + "B" * 76, "C" * 76], [[0, 1], [2]], id="indent-changes"),
+    pytest.param(["A" * 74 + "==", "B" * 76], [[0], [1]], id="padding-ends-a-block"),
+    pytest.param(["A" * 76, "B" * 40, "C" * 76], [[0, 1], [2]], id="nothing-after-a-short-line"),
+    pytest.param(["A" * 76 + " # note", "B" * 76], [[0], [1]], id="text-after-the-run"),
+    pytest.param(["A" * 76, "B" * 76, "CCCC=="], [[0, 1, 2]], id="short-last-line-joins"),
+    pytest.param(["key: " + "A" * 76, "  " + "B" * 76, "  " + "C" * 8], [[0, 1, 2]], id="yaml-plain-scalar"),
+])
+def test_which_runs_form_one_wrapped_block(lines: list[str], blocks: list[list[int]]) -> None:
+    data = "".join(f"{line}\n" for line in lines).encode()
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    got = [[i for i in range(len(lines)) if s < starts[i + 1] and e > starts[i]] for s, e in decoding._spans(data)]
+    assert got == blocks
+
+
+def test_a_long_wrapped_text_is_decoded_piecewise_and_keeps_its_end(decoding_engine) -> None:  # type: ignore[no-untyped-def]
+    token = "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"
+    body = "".join(f"line {i}: nothing to see in this log line at all\n" for i in range(2500))
+    text = _wrapped(body + f"token={token}\n", 76)
+    assert len(text) > decoding.MAX_CANDIDATE_LENGTH  # larger than one candidate may be
+    found = decoding_engine.scan(Chunk(data=text.encode(), path="log.b64")).findings
+    assert [f.secret for f in found if f.rule_id == "github-pat"] == [token]
