@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .model import Rule
 from .optional import optional_module
@@ -287,8 +287,11 @@ class KeywordGate:
 
     def __init__(self, keywords: Sequence[str]) -> None:
         self._keywords = tuple(keywords)
-        self._set = None
-        if re2 is not None and self._keywords:
+        self._set: Any = None  # built on first use: with Hyperscan, most runs never need it
+        self._encoded = tuple(kw.encode("utf-8") for kw in self._keywords)
+
+    def _compiled_set(self) -> Any:
+        if self._set is None and re2 is not None and self._keywords:
             options = re2.Options()
             options.case_sensitive = False
             options.log_errors = False
@@ -297,10 +300,11 @@ class KeywordGate:
                 s.Add(re2.escape(kw.encode("utf-8")))
             s.Compile()
             self._set = s
-        self._encoded = tuple(kw.encode("utf-8") for kw in self._keywords)
+        return self._set
 
     def present(self, data: bytes) -> set[int]:
-        if self._set is not None:
-            return set(self._set.Match(data) or ())
+        keyword_set = self._compiled_set()
+        if keyword_set is not None:
+            return set(keyword_set.Match(data) or ())
         lowered = data.lower()
         return {i for i, kw in enumerate(self._encoded) if kw in lowered}

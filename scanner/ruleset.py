@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.resources
-import json
+import importlib
 import os
 import pickle
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,6 @@ from .model import Allowlist, Companion, Confidence, RegexTarget, Rule, Severity
 from .prefilter import HAVE_HYPERSCAN, Database, build_database
 from .regexes import compile_rule_regex
 from .regexshape import line_anchored
-from .verify.spec import SpecError, parse_verifier
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RULE_KEYS = {
@@ -35,6 +31,15 @@ COMPANION_KEYS = {"rule", "within_lines", "required"}
 
 def builtin_rule_files() -> list[Path]:
     """The YAML files shipped in the package (``scanner.rules``), or in the checkout's ``rules/``."""
+    # Where setuptools puts them (the wheel's scanner/rules/, the checkout's rules/), looked at before
+    # importlib.resources, whose import costs more than listing the directory (start-up is a target).
+    here = Path(__file__).resolve().parent
+    for folder in (here / "rules", here.parent / "rules"):
+        files = sorted(folder.glob("*.y*ml"))
+        if files:
+            return files
+    import importlib.resources
+
     try:
         root = importlib.resources.files("scanner.rules")
         files = sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".yaml", ".yml")))
@@ -42,8 +47,7 @@ def builtin_rule_files() -> list[Path]:
             return files
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
         pass
-    here = Path(__file__).resolve().parent.parent / "rules"
-    return sorted(here.glob("*.y*ml"))
+    return []
 
 
 def cache_dir() -> Path | None:
@@ -62,7 +66,7 @@ def _cache_read(key: str) -> Any:
     try:
         with open(d / key, "rb") as fh:
             return pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+    except Exception:  # noqa: BLE001 - a damaged cache file raises almost anything; it is rebuilt, never fatal
         return None
 
 
@@ -70,6 +74,8 @@ def _cache_write(key: str, value: Any) -> None:
     d = cache_dir()
     if d is None:
         return
+    import tempfile  # only when something is written: a warm start never is
+
     try:
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
@@ -78,6 +84,18 @@ def _cache_write(key: str, value: Any) -> None:
         os.replace(tmp, d / key)
     except OSError:
         pass  # a read-only home must not stop a scan
+
+
+def _digest(data: bytes) -> Any:
+    """A BLAKE2b hash of ``data`` for cache keys, from the interpreter's own ``_blake2`` module (what
+    ``hashlib.blake2b`` is): importing hashlib loads OpenSSL, 2 ms of every start."""
+    try:
+        blake2b = importlib.import_module("_blake2").blake2b
+    except ImportError:  # pragma: no cover - an interpreter built without it
+        import hashlib
+
+        blake2b = hashlib.blake2b
+    return blake2b(data, digest_size=32)
 
 
 # -- parsing and validation -----------------------------------------------------------------------
@@ -91,12 +109,16 @@ def load_rule_files(paths: Sequence[Path]) -> tuple[Rule, ...]:
             blobs.append((str(p), p.read_bytes()))
         except OSError as exc:
             raise RuleError(f"{p}: cannot read rule file: {exc.strerror}") from None
-    digest = hashlib.sha256(__version__.encode())
+    digest = _digest(_code_version().encode())
     for name, blob in blobs:
-        digest.update(name.encode() + b"\0" + hashlib.sha256(blob).digest())
+        digest.update(name.encode() + b"\0" + _digest(blob).digest())
     key = f"rules-{digest.hexdigest()[:24]}.pickle"
+    loaded = _LOADED.get(key)
+    if loaded is not None:  # a command asks for the built-in rules more than once
+        return loaded
     cached = _cache_read(key)
     if isinstance(cached, tuple) and all(isinstance(r, Rule) for r in cached):
+        _LOADED[key] = cached
         return cached
     rules: list[Rule] = []
     for name, blob in blobs:
@@ -105,7 +127,29 @@ def load_rule_files(paths: Sequence[Path]) -> tuple[Rule, ...]:
     check_companions(rules)
     result = tuple(rules)
     _cache_write(key, result)
+    _LOADED[key] = result
     return result
+
+
+# Rule sets and databases this process has loaded, by cache key (the key covers every input).
+_LOADED: dict[str, tuple[Rule, ...]] = {}
+_DATABASES: dict[str, Database] = {}
+# The modules whose code decides what a cached rule set or database holds (parsing, the types, the
+# Hyperscan expressions and layout): a change to any of them, in a checkout between releases, must not
+# be served an entry the previous code built.
+_CACHE_SHAPING = ("model.py", "ruleset.py", "regexes.py", "regexshape.py", "prefilter.py")
+
+
+@functools.cache
+def _code_version() -> str:
+    digest = _digest(__version__.encode())
+    here = Path(__file__).resolve().parent
+    for name in _CACHE_SHAPING:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:  # pragma: no cover - an installed package without its sources: the version decides
+            pass
+    return digest.hexdigest()[:16]
 
 
 def load_yaml(text: str) -> Any:
@@ -204,6 +248,8 @@ def parse_rule(entry: Any, source: str, position: int = 0, *, probe: bool = Fals
         raise RuleError(f"{where}: allowlists must be a list")
     verify = entry.get("verify")
     if verify is not None:
+        from .verify.spec import SpecError, parse_verifier  # parsing only: a cached start skips it
+
         try:
             parse_verifier(verify)
         except SpecError as exc:
@@ -353,11 +399,16 @@ def database_for(rules: Sequence[Rule]) -> Database | None:
     """The Hyperscan database for these rules, from the on-disk cache when the rules are unchanged."""
     if not HAVE_HYPERSCAN:
         return None
-    shape = json.dumps([[r.regex, r.multiline, sorted(k.lower() for k in r.keywords)] for r in rules])
+    # repr, not json: the json module is an import a warm start otherwise does without; both are exact.
+    shape = repr([[r.regex, r.multiline, sorted(k.lower() for k in r.keywords)] for r in rules])
     # The layout tag changes whenever build_database puts different entries in the database.
-    key = "hs-" + hashlib.sha256((__version__ + _DB_LAYOUT + shape).encode()).hexdigest()[:24] + ".pickle"
+    key = "hs-" + _digest((_code_version() + _DB_LAYOUT + shape).encode()).hexdigest()[:24] + ".pickle"
+    loaded = _DATABASES.get(key)
+    if loaded is not None:
+        return loaded
     cached = _cache_read(key)
     if isinstance(cached, Database):
+        _DATABASES[key] = cached
         return cached
     # The cost probe takes a few seconds; only worth it when the result is kept for later runs.
     verdicts = _cache_read(_COSTS_KEY)
@@ -368,6 +419,7 @@ def database_for(rules: Sequence[Rule]) -> Database | None:
         _cache_write(_COSTS_KEY, verdicts)
     if db is not None:
         _cache_write(key, db)
+        _DATABASES[key] = db
     return db
 
 

@@ -136,7 +136,7 @@ def test_no_color_env_drops_colour_on_stdout(monkeypatch: pytest.MonkeyPatch, no
     seen: list[Console] = []
     monkeypatch.setattr(console_report, "render", lambda findings, info, console, **kw: seen.append(console))
     options = common.OutputOptions("console", None, False, False, 1, common.Confidence.LOW, False, 0)
-    common.render([], run_info(), options, sys.stdout)
+    common.render(working_tree_findings(), run_info(), options, sys.stdout)  # none: rich is not needed at all
     (console,) = seen
     assert console.no_color is no_color
 

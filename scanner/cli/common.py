@@ -7,7 +7,6 @@ import io
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
@@ -149,11 +148,16 @@ def render(findings: Sequence[Finding], info: RunInfo, out: OutputOptions, strea
         for warning in sarif.render(findings, info, stream, redacted=out.redact):
             click.echo(f"warning: {warning}", err=True)
     else:
+        from ..report import plain
+
+        is_file = stream is not sys.stdout
+        if not findings and plain.unstyled(stream, is_file=is_file):
+            stream.write(plain.clean_report(info))  # what rich would print, without importing it
+            return
         from rich.console import Console
 
         from ..report import console as console_report
 
-        is_file = stream is not sys.stdout
         console = Console(file=stream, no_color=is_file or bool(os.environ.get("NO_COLOR")),
                           force_terminal=False if is_file else None, width=120 if is_file else None,
                           highlight=False, soft_wrap=True)
@@ -170,6 +174,8 @@ def write_report(findings: Sequence[Finding], info: RunInfo, out: OutputOptions)
         render(findings, info, out, sys.stdout)
         sys.stdout.flush()
         return
+    import tempfile  # only with --output
+
     target = os.path.abspath(out.output)
     directory = os.path.dirname(target)
     try:

@@ -7,11 +7,10 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import baseline as baseline_mod
 from .. import ignorefile
 from ..config import Config, find_config, find_project_file, load_config, resolve_rules
 from ..engine import EngineSpec
@@ -19,6 +18,9 @@ from ..errors import ConfigError
 from ..markers import marker_set
 from ..model import Finding
 from ..ruleset import build_spec, default_rules
+
+if TYPE_CHECKING:  # imported where a baseline is read or written: most scans have none
+    from .. import baseline as baseline_mod
 
 _OPTIONS = "leakscan.project_options"
 _PROJECT = "leakscan.project"
@@ -61,7 +63,11 @@ def load_project(root: str, options: ProjectOptions = ProjectOptions()) -> Proje
     config = load_config(path, builtin) if path else Config()
     ignore_path = find_project_file(root, (ignorefile.IGNORE_NAME,)) if options.project_files else None
     ignores = ignorefile.load_ignore(ignore_path) if ignore_path else None
-    base = baseline_mod.load(options.baseline_file) if options.baseline_file else None
+    base = None
+    if options.baseline_file:
+        from .. import baseline as baseline_mod
+
+        base = baseline_mod.load(options.baseline_file)
     return Project(root=root, config=config, options=options, ignores=ignores, baseline=base)
 
 
@@ -167,6 +173,8 @@ def suppress(findings: Sequence[Finding], project: Project, *, use_baseline: boo
         ignored = len(dropped)
         unused = tuple(e for i, e in enumerate(project.ignores.entries) if i not in used)
     if project.baseline is not None and use_baseline:
+        from .. import baseline as baseline_mod
+
         kept, known = baseline_mod.split(kept, project.baseline, project.root)
         baselined = len(known)
     return Suppressed(kept, ignored, baselined, unused)
@@ -204,6 +212,8 @@ def report_suppression(result: Suppressed, project: Project, verbose: int) -> No
 def write_baseline(findings: Sequence[Finding], project: Project, mode: tuple[str, str]) -> None:
     """`leakscan baseline create|update`: write the baseline instead of a report."""
     action, path = mode
+    from .. import baseline as baseline_mod
+
     if action == "create":
         result = baseline_mod.from_findings(findings, project.root, path)
     else:

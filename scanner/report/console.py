@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ..model import Finding, Severity, Verdict
 from . import REDACTED, RunInfo, mask, sorted_findings
+from .plain import skipped_line, verdict_line
 from .scrub import Scrubber
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -149,25 +150,7 @@ def _summary(console: Console, findings: Sequence[Finding], info: RunInfo) -> No
         by_severity = Counter(f.severity for f in findings)
         parts = [f"{by_severity[s]} {s.value}" for s in sorted(by_severity, key=lambda s: -s.rank)]
         console.print(Text("by severity: " + ", ".join(parts)))
-    if info.command == "history":
-        scanned = f"{_plural(info.commits_scanned, 'commit')} ({_human_bytes(info.bytes_scanned)})"
-    else:
-        scanned = f"{_plural(info.files_scanned, 'file')} ({_human_bytes(info.bytes_scanned)})"
-    verdict = f"{_plural(len(findings), 'leak')} found" if findings else "no leaks found"
     style = "bold red" if any(f.severity.rank >= Severity.HIGH.rank for f in findings) else "bold"
-    console.print(Text(f"{verdict}; scanned {scanned} in {info.duration:.2f}s", style=style))
+    console.print(Text(verdict_line(len(findings), info), style=style))
     if info.skipped:
-        console.print(Text(f"{_plural(len(info.skipped), 'input')} skipped (use -v to list them)", style="dim"))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
+        console.print(Text(skipped_line(info), style="dim"))
