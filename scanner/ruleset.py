@@ -70,6 +70,17 @@ def _cache_read(key: str) -> Any:
         return None
 
 
+def _cache_writable() -> bool:
+    d = cache_dir()
+    if d is None:
+        return False
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(d, os.W_OK)
+
+
 def _cache_write(key: str, value: Any) -> None:
     d = cache_dir()
     if d is None:
@@ -410,11 +421,12 @@ def database_for(rules: Sequence[Rule]) -> Database | None:
     if isinstance(cached, Database):
         _DATABASES[key] = cached
         return cached
-    # The cost probe takes a few seconds; only worth it when the result is kept for later runs.
+    # The cost probe takes a few seconds; only worth it when the result is kept for later runs (a
+    # read-only cache would otherwise have every run pay for it).
     verdicts = _cache_read(_COSTS_KEY)
     verdicts = verdicts if isinstance(verdicts, dict) else {}
     known = len(verdicts)
-    db = build_database(rules, measure=cache_dir() is not None, verdicts=verdicts)
+    db = build_database(rules, measure=_cache_writable(), verdicts=verdicts)
     if len(verdicts) != known:
         _cache_write(_COSTS_KEY, verdicts)
     if db is not None:
