@@ -160,7 +160,7 @@ def _code_version() -> str:
             digest.update((here / name).read_bytes())
         except OSError:  # pragma: no cover - an installed package without its sources: the version decides
             pass
-    return digest.hexdigest()[:16]
+    return str(digest.hexdigest()[:16])
 
 
 def load_yaml(text: str) -> Any:
