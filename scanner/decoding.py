@@ -41,6 +41,8 @@ _PERCENT = _compile(rb"(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~+/:@=&-]{0,64}){3,}")
 _TAIL = re.compile(rb"[ \t]*([A-Za-z0-9+/]{1,15}={0,2})[ \t\r]*(?:\n|\Z)")  # a wrapped block's short last line
 _HEX = re.compile(rb"[0-9a-fA-F]+")
 _DIGIT = re.compile(rb"[0-9]")
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+_CONTROL_ASCII = bytes(b for b in range(0x20) if b not in b"\t\n\r") + b"\x7f"
 
 Scanner = Callable[[Chunk], list[Finding]]
 
@@ -178,10 +180,25 @@ def _decode(raw: bytes) -> tuple[str, bytes] | None:
 def _printable(encoding: str, text: bytes) -> tuple[str, bytes] | None:
     """Accept only decoded bytes that are UTF-8 text: binary (hashes, images, keys) is no use here.
     A few bad bytes are tolerated (a PEM key with one corrupted character is still a key); they count
-    against the printable share like any control character."""
+    against the printable share like any control character.
+
+    The rule: at least 95% of the decoded characters are printable (U+FFFD is not) or CR, LF, TAB.
+    Counted in C where that is exact: a history scan tests ~130k decoded strings, nearly all binary
+    (images, hashes), and a per-character count took 2.4 s of ipython's 6.9 s of CPU.
+    """
     if len(text) < 6:
         return None
+    if text.isascii():  # one character per byte
+        printable = len(text) - len(text.translate(None, _PRINTABLE_ASCII))
+        return None if printable < len(text) * 0.95 else (encoding, text)
+    # An ASCII control byte decodes to one non-printable character, even next to invalid bytes, and
+    # the text has at most one character per byte: more than 5% of the bytes rejects it.
+    control = len(text) - len(text.translate(None, _CONTROL_ASCII))
+    if control * 20 > len(text):
+        return None
     decoded = text.decode("utf-8", "replace")
+    if (control + decoded.count("\ufffd")) * 20 > len(decoded):
+        return None
     printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\r\n\t" for ch in decoded)
     if printable < len(decoded) * 0.95:
         return None
