@@ -12,7 +12,9 @@ the line itself, whichever tool reports it; its `fingerprint` (`line_fingerprint
 stripped line, never the line) flags a label whose line has changed. Findings with no label are
 counted as `unlabelled`, so a rule change shows up as new, unjudged findings instead of silently
 shifting counts. Counts are of distinct lines (path, line) per tool: tools split one secret into
-different numbers of findings (one per rule, per match or per line).
+different numbers of findings (one per rule, per match or per line). leakscan's identifiers (kind
+`identifier`: ARNs, bucket names, OAuth client ids) are not credentials and are not judged: they are
+counted apart, in the `identifiers` column (distinct lines).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ class Finding:
     path: str
     line: int
     rule: str
+    kind: str = "secret"  # leakscan's "identifier" findings are counted apart, never labelled
 
 
 def command(tool: str, target: Path, out: Path, peers: Path) -> list[str]:
@@ -77,13 +80,14 @@ def parse(tool: str, report: Path, target: Path) -> list[Finding]:
         return found
     rows = data["findings"] if isinstance(data, dict) else data
     for r in rows:
+        kind = "secret"
         if tool == "leakscan":
-            path, line, rule = r["path"], r["line"], r["rule_id"]
+            path, line, rule, kind = r["path"], r["line"], r["rule_id"], r.get("kind", "secret")
         elif tool == "betterleaks":
             path, line, rule = r["location"]["path"], r["location"]["start_line"], r["rule_id"]
         else:
             path, line, rule = r["finding"]["path"], r["finding"]["line"], r["rule"]["id"]
-        found.append(Finding(tool, relative(path, target), int(line), rule))
+        found.append(Finding(tool, relative(path, target), int(line), rule, kind))
     return found
 
 
@@ -157,7 +161,7 @@ def main() -> None:
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="real-repos-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"{'repo':<28} {'tool':<14} {'findings':>8} {'lines':>6} "
-          + " ".join(f"{c:>10}" for c in CLASSES))
+          + " ".join(f"{c:>10}" for c in CLASSES) + f" {'identifiers':>11}")
     totals: dict[str, Counter[str]] = {t: Counter() for t in tools}
     for spec in args.targets:
         name, _, directory = spec.partition("=")
@@ -166,6 +170,8 @@ def main() -> None:
             print(f"warning: {name} {where}: line changed since it was labelled", file=sys.stderr)
         for tool in tools:
             found = scan(tool, target, workdir, args.peers, name, reuse=tool in args.reuse.split(","))
+            identifiers = {(f.path, f.line) for f in found if f.kind == "identifier"}
+            found = [f for f in found if f.kind != "identifier"]
             lines: dict[tuple[str, int], str] = {}
             for f in found:
                 label = labels.judge(name, f)
@@ -178,8 +184,9 @@ def main() -> None:
             totals[tool].update(counts)
             totals[tool]["findings"] += len(found)
             totals[tool]["lines"] += len(lines)
+            totals[tool]["identifiers"] += len(identifiers)
             print(f"{name:<28} {tool:<14} {len(found):>8} {len(lines):>6} "
-                  + " ".join(f"{counts[c]:>10}" for c in CLASSES))
+                  + " ".join(f"{counts[c]:>10}" for c in CLASSES) + f" {len(identifiers):>11}")
             if args.list_unlabelled:
                 for (path, line), label in sorted(lines.items()):
                     if label == "unlabelled":
@@ -188,7 +195,7 @@ def main() -> None:
     for tool in tools:
         c = totals[tool]
         print(f"{'total':<28} {tool:<14} {c['findings']:>8} {c['lines']:>6} "
-              + " ".join(f"{c[k]:>10}" for k in CLASSES))
+              + " ".join(f"{c[k]:>10}" for k in CLASSES) + f" {c['identifiers']:>11}")
 
 
 if __name__ == "__main__":

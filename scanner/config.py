@@ -20,7 +20,7 @@ TOP_KEYS = {
     "version", "use_default_rules", "rules", "disabled_rules", "rule_overrides", "allowlist", "allowlists",
     "options", "inline_markers", "peer_markers",
 }
-OPTION_KEYS = {"max_file_size", "scan_binaries", "decode_depth", "jobs"}
+OPTION_KEYS = {"max_file_size", "scan_binaries", "decode_depth", "jobs", "identifiers"}
 OVERRIDE_KEYS = {"entropy", "severity", "confidence", "allowlist", "allowlists", "replace_allowlists"}
 ALLOWLIST_KEYS = {"description", "paths", "path_regexes", "regexes", "regex_target", "stopwords", "commits"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
@@ -48,6 +48,7 @@ class ScanOptions:
     scan_binaries: bool | None = None
     decode_depth: int | None = None
     jobs: int | None = None
+    identifiers: bool | None = None  # false: leave identifier findings out (--no-identifiers)
 
 
 @dataclass(frozen=True)
@@ -287,11 +288,13 @@ def _options(doc: Mapping[str, Any], v: _Validator) -> ScanOptions:
         if size is None:
             raise v.error((*p, "max_file_size"), "must be a size in bytes, or with a KB, MB or GB suffix")
     scan_binaries = v.boolean(section, p, "scan_binaries", None) if "scan_binaries" in section else None
+    identifiers = v.boolean(section, p, "identifiers", None) if "identifiers" in section else None
     return ScanOptions(
         max_file_size=size,
         scan_binaries=scan_binaries,
         decode_depth=v.integer(section, p, "decode_depth", 0, 8),
         jobs=v.integer(section, p, "jobs", 0, 256),
+        identifiers=identifiers,
     )
 
 

@@ -442,6 +442,7 @@ class Engine:
             tags=rule.tags,
             commit=chunk.commit,
             remediation=rule.remediation,
+            kind=rule.kind,
         )
 
     def path_allowed(self, path: str) -> bool:

@@ -16,7 +16,7 @@ from collections import Counter
 
 from .checksums import basic_auth_parts
 from .lazyregex import LazyPattern as _lazy
-from .model import Finding, Rule
+from .model import Finding, Kind, Rule
 from .published import PUBLISHED_EXAMPLES
 
 GENERIC_TAG = "generic"
@@ -50,6 +50,13 @@ _JWT_IO_PAYLOAD = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxN
 
 _SEQUENCES = ("0123456789", "1234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zyxwvutsrq")
 _SEQUENCE_GRAMS = frozenset(seq[i : i + 7] for seq in _SEQUENCES for i in range(len(seq) - 6))
+# Inside any value, of any rule: a run of ten letters of the alphabet or of a keyboard row is typed by a
+# person ("sk-ant-...-klmnopqrstuvwx-..."). In a random token of 62 symbols a given 10-letter run turns up
+# about once in 62**9 positions. Digit runs are left to the generic rules: provider formats that are all
+# digits or hex make counting a weaker sign there.
+_RUN = 10
+_RUNS = ("abcdefghijklmnopqrstuvwxyz", "zyxwvutsrqponmlkjihgfedcba", "qwertyuiop", "poiuytrewq")
+_RUN_GRAMS = frozenset(seq[i : i + _RUN] for seq in _RUNS for i in range(len(seq) - _RUN + 1))
 # What FTP clients send as the password of an anonymous login: an e-mail-like identity such as
 # "busybox@" or "-wget@" (RFC 1635), not a secret.
 _ANONYMOUS_FTP_PASSWORD = _lazy(r"-?[a-z][a-z0-9.-]*@")
@@ -68,10 +75,13 @@ _PROVIDER_KEY_SHAPES = (
 _REFERENCE = _lazy(
     r"^(?:\$[A-Za-z_][\w.]*$|\$[{(]|%[A-Za-z_][\w.]*%$|@[A-Z][A-Z0-9_]*@?$|@Microsoft\.KeyVault\(|!(?:Ref|Sub|GetAtt)\b"
     r"|(?:vault|ssm|secretsmanager|sm|env|op|ref\+\w+|awssm|azkv|gcpsm|k8s|secret|file)://"
-    r"|(?:vault|ssm|env|secret|sops|awskms|gcpkms):[A-Za-z/_{]|arn:aws[\w-]*:(?:secretsmanager|ssm|kms):)"
+    r"|(?:vault|ssm|env|secret|sops|awskms|gcpkms):[A-Za-z/_{])"
     r"|\$\{|\$\(|\{\{|\{%|#\{|<%=|%\(\w+\)[sd]|\bENC\[|\bprocess\.env\b|\bos\.environ\b|\bgetenv\b",
     re.IGNORECASE,
 )
+# The ARN of a secret, parameter or key names where a credential is kept: a reference where a secret is
+# expected, but the identifier itself for an identifier rule.
+_SECRET_STORE_ARN = _lazy(r"arn:aws[\w-]*:(?:secretsmanager|ssm|kms):", re.IGNORECASE)
 # What sits right before a value that is read from the environment or a secret store.
 _LOOKUP_BEFORE = _lazy(
     r"(?:getenv|environ(?:\.get)?|env(?:\.fetch)?|ENV(?:\.fetch)?|System\.getenv|Environment\.GetEnvironmentVariable"
@@ -148,6 +158,8 @@ _CODE_FILE = _lazy(r"(?i)\.(?:py|pyi|js|jsx|mjs|cjs|ts|tsx|go|java|kt|kts|scala|
 _PASSWORD_KEY = _lazy(r"(?i)pass|pwd")
 _KEY_TOKEN = _lazy(r"[A-Za-z_][\w.-]*")
 _KEY_WORD = _lazy(r"(?i)pass|pwd|pw|secret|token|key|auth|credential")
+_COMPARISON_BEFORE = _lazy(r"[!=]==?\s*[\"'`]$")
+_SECRET_FIELD = _lazy(r"(?i)(?:secret|password|passwd|passphrase|token|api[_-]?key)$")
 
 
 def is_placeholder(secret: str, rule: Rule, *, match: str = "", line: str = "", path: str = "") -> bool:
@@ -161,8 +173,10 @@ def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "", path:
         return "published example"
     if _is_placeholder_value(secret):
         return "placeholder"
-    if _REFERENCE.search(secret):
+    if _REFERENCE.search(secret) or rule.kind is Kind.SECRET and _SECRET_STORE_ARN.match(secret):
         return "reference"
+    if _has_counting_run(secret.lower()):
+        return "placeholder"
     if line and secret:
         at = line.find(secret)
         if at > 0 and _LOOKUP_BEFORE.search(line, max(0, at - 48), at):
@@ -185,6 +199,13 @@ def _is_placeholder_value(secret: str) -> bool:
     if _UNDERSCORE_RUN.search(secret) and not _random_looking(_UNDERSCORE_RUN.sub("", secret)):
         return True
     return _PLACEHOLDER_WORDS.search(secret) is not None
+
+
+def _has_counting_run(lowered: str) -> bool:
+    """A run of ten or more letters in alphabet or keyboard order ("fghijklmnop") within the value."""
+    if len(lowered) < _RUN:
+        return False
+    return any(lowered[i : i + _RUN] in _RUN_GRAMS for i in range(len(lowered) - _RUN + 1))
 
 
 def _is_sequence_or_repetition(lowered: str) -> bool:
@@ -219,7 +240,8 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
         return "setting"
     if _describes_no_credential(secret, match, key, line):
         return "not a secret value"
-    if (_SLUG.fullmatch(secret) or _CAMEL_WORDS.fullmatch(secret)) and not _PASSWORD_KEY.search(key) and len(key) > 2:
+    if (_SLUG.fullmatch(secret) or _CAMEL_WORDS.fullmatch(secret)) and not _PASSWORD_KEY.search(key) and len(key) > 2 \
+            and not _checks_against_literal(secret, match, key):
         return "identifier"  # words joined by '-', '_', '.' or camel case: a name (passwords may be words)
     if key and secret.lower() in (key.lower(), key.rsplit(".", 1)[-1].lower()):
         return "identifier"  # "pass_through": pass_through, self.passwords = passwords
@@ -254,6 +276,14 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
     if len(secret) >= 32 and _HEX.match(secret) and not key:
         return "hash"
     return None
+
+
+def _checks_against_literal(secret: str, match: str, key: str) -> bool:
+    """A secret field compared with a quoted literal (`creds.Secret != <literal>`) is a hard-coded credential
+    check, and the literal is the credential whatever it looks like (a name-like value is still the one
+    that opens the door). Comparing two names (`a == b`) never reaches here: the value is quoted."""
+    before = match[: match.rfind(secret)]
+    return bool(_COMPARISON_BEFORE.search(before)) and _SECRET_FIELD.search(key) is not None
 
 
 def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bool:

@@ -36,6 +36,14 @@ class Confidence(str, enum.Enum):
         return {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}[self]
 
 
+class Kind(str, enum.Enum):
+    """What a rule finds: a credential, or an identifier (an ARN, a bucket, a client id) that maps
+    the owner's infrastructure but grants nothing. Identifiers are reported, never fail a scan."""
+
+    SECRET = "secret"
+    IDENTIFIER = "identifier"
+
+
 class RegexTarget(str, enum.Enum):
     """What an allowlist regex is matched against."""
 
@@ -105,6 +113,7 @@ class Rule:
     examples: tuple[str, ...] = field(default=(), repr=False)
     counter_examples: tuple[str, ...] = field(default=(), repr=False)
     source: str = ""  # file the rule was loaded from, for error messages
+    kind: Kind = Kind.SECRET
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,7 @@ class Finding:
     decoded: str = ""  # encoding chain the secret was found through, e.g. "base64"
     # (rule id, secret) of companion findings nearby: the other parts of a multi-part credential
     related: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    kind: Kind = Kind.SECRET
 
     @property
     def fingerprint(self) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from . import __version__, checksums, regexprobe
 from .engine import EngineSpec
 from .errors import RuleError
-from .model import Allowlist, Companion, Confidence, RegexTarget, Rule, Severity
+from .model import Allowlist, Companion, Confidence, Kind, RegexTarget, Rule, Severity
 from .prefilter import HAVE_HYPERSCAN, Database, build_database
 from .regexes import compile_rule_regex
 from .regexshape import line_anchored
@@ -22,7 +22,7 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RULE_KEYS = {
     "id", "description", "severity", "confidence", "regex", "secret_group", "keywords", "entropy",
     "multiline", "tags", "remediation", "allowlist", "allowlists", "path", "checksum", "verify",
-    "examples", "counter_examples", "companions",
+    "examples", "counter_examples", "companions", "kind",
 }
 REQUIRED_KEYS = {"id", "description", "regex"}
 ALLOWLIST_KEYS = {"description", "paths", "regexes", "regex_target", "stopwords", "commits"}
@@ -265,6 +265,10 @@ def parse_rule(entry: Any, source: str, position: int = 0, *, probe: bool = Fals
             parse_verifier(verify)
         except SpecError as exc:
             raise RuleError(f"{where}: {exc}") from None
+    kind = _enum(Kind, entry, "kind", where, Kind.SECRET)
+    severity = _enum(Severity, entry, "severity", where, Severity.INFO if kind is Kind.IDENTIFIER else Severity.HIGH)
+    if kind is Kind.IDENTIFIER and severity is not Severity.INFO:
+        raise RuleError(f"{where}: an identifier rule has severity info (it reports, it never fails a scan)")
     entropy = entry.get("entropy", 0.0)
     if isinstance(entropy, bool) or not isinstance(entropy, (int, float)) or not 0 <= entropy <= 8:
         raise RuleError(f"{where}: entropy must be a number from 0 to 8")
@@ -272,7 +276,7 @@ def parse_rule(entry: Any, source: str, position: int = 0, *, probe: bool = Fals
         id=rule_id,
         description=_str(entry, "description", where),
         regex=regex_src,
-        severity=_enum(Severity, entry, "severity", where, Severity.HIGH),
+        severity=severity,
         confidence=_enum(Confidence, entry, "confidence", where, Confidence.MEDIUM),
         secret_group=secret_group,
         keywords=_strs(entry, "keywords", where),
@@ -288,6 +292,7 @@ def parse_rule(entry: Any, source: str, position: int = 0, *, probe: bool = Fals
         examples=_examples(entry, "examples", where),
         counter_examples=_examples(entry, "counter_examples", where),
         source=source,
+        kind=kind,
     )
 
 

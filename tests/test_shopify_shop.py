@@ -1,10 +1,11 @@
-"""A Shopify token is reported with the shop it belongs to, because Shopify's Admin API is per shop."""
+"""A Shopify token is reported with the shop it belongs to, because Shopify's Admin API is per shop; a shop
+alone is an identifier."""
 from __future__ import annotations
 
 import pytest
 
 from scanner.engine import Engine
-from scanner.model import Chunk, Finding
+from scanner.model import Chunk, Finding, Kind, Severity
 
 TOKEN = "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"
 SHOP = "kettle-and-crumb.myshopify.com"
@@ -27,11 +28,12 @@ def test_token_carries_its_shop_domain(engine: Engine, text: str) -> None:
     assert found["shopify-shop-domain"].related == (("shopify-access-token", TOKEN),)
 
 
-def test_shop_domain_alone_is_not_reported(engine: Engine) -> None:
-    assert "shopify-shop-domain" not in _found(engine, f"SHOPIFY_SHOP={SHOP}\n")
+def test_shop_domain_alone_is_an_identifier_not_a_secret(engine: Engine) -> None:
+    shop = _found(engine, f"SHOPIFY_SHOP={SHOP}\n")["shopify-shop-domain"]
+    assert (shop.kind, shop.severity, shop.related) == (Kind.IDENTIFIER, Severity.INFO, ())
 
 
 def test_shop_domain_far_from_token_is_not_linked(engine: Engine) -> None:
     found = _found(engine, f"SHOPIFY_SHOP={SHOP}\n" + "\n" * 20 + f"SHOPIFY_ACCESS_TOKEN={TOKEN}\n")
     assert found["shopify-access-token"].related == ()
-    assert "shopify-shop-domain" not in found
+    assert found["shopify-shop-domain"].related == ()

@@ -21,7 +21,7 @@ LIVE = {
 }
 DEAD = {
     "github-pat": "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",
-    "slack-bot-token": "xoxb-1234098765-9876543210123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "slack-bot-token": "xoxb-1234098765-9876543210123-q0RmVt7KzL2cWnB8sXe4JyHd",
     "stripe-secret-key": "rk_test_4eC39HqLyjWDarjtT1zdp7dcAbC",
 }
 

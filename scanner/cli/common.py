@@ -15,7 +15,7 @@ import click
 
 from ..engine import EngineSpec
 from ..errors import EXIT_CLEAN, EXIT_FINDINGS, LeakscanError, SourceError
-from ..model import Confidence, Finding
+from ..model import Confidence, Finding, Kind
 from ..pipeline import ScanReport
 from ..report import RunInfo
 from . import project as project_mod
@@ -70,6 +70,7 @@ class OutputOptions:
     verify_timeout: float = 10.0
     verify_workers: int = 8
     strict: bool = False
+    identifiers: bool = True  # report identifier findings (ARNs, bucket names...) in their own section
 
 
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -90,6 +91,9 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
         *verify_options(),
         click.option("--strict", is_flag=True,
                      help="Exit 3 when any input could not be read or was only partially scanned."),
+        click.option("--identifiers/--no-identifiers", default=True, show_default=True,
+                     help="Report identifiers that are not secrets (ARNs, bucket names, OAuth client ids) in a "
+                          "section of their own; they never change the exit status."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -97,10 +101,11 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(f)
     def wrapper(*args: Any, fmt: str, output: str | None, redact: bool, show_secrets: bool, exit_code: int,
                 min_confidence: str, quiet: bool, verbose: int, verify: bool, only_verified: bool, fail_on: str,
-                verify_timeout: float, verify_workers: int, strict: bool, **kwargs: Any) -> Any:
+                verify_timeout: float, verify_workers: int, strict: bool, identifiers: bool, **kwargs: Any) -> Any:
         check_verify_usage(verify, only_verified, fail_on)
         out = OutputOptions(fmt, output, redact, show_secrets, exit_code, Confidence(min_confidence), quiet,
-                            verbose, verify, only_verified, fail_on, verify_timeout, verify_workers, strict)
+                            verbose, verify, only_verified, fail_on, verify_timeout, verify_workers, strict,
+                            identifiers)
         return f(*args, out=out, **kwargs)
 
     return wrapper
@@ -130,7 +135,7 @@ def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def filter_findings(findings: Sequence[Finding], out: OutputOptions) -> list[Finding]:
     floor = out.min_confidence.rank
-    return [f for f in findings if f.confidence.rank >= floor]
+    return [f for f in findings if f.confidence.rank >= floor and (out.identifiers or f.kind is not Kind.IDENTIFIER)]
 
 
 def render(findings: Sequence[Finding], info: RunInfo, out: OutputOptions, stream: TextIO) -> None:
@@ -206,7 +211,9 @@ def report_notes(info: RunInfo, out: OutputOptions, partial: Sequence[tuple[str,
 
 
 def exit_status(findings: Sequence[Finding], out: OutputOptions) -> int:
-    return out.exit_code if failing(findings, out.fail_on) else EXIT_CLEAN
+    """Only secrets fail a scan: identifiers are there to be read, not to block a commit or a build."""
+    secrets = [f for f in findings if f.kind is Kind.SECRET]
+    return out.exit_code if failing(secrets, out.fail_on) else EXIT_CLEAN
 
 
 def load_spec(root: str, **options: Any) -> EngineSpec:

@@ -75,6 +75,7 @@ def resolved(project: Project) -> dict[str, Any]:
             "scan_binaries": opts.scan_binaries,
             "decode_depth": opts.decode_depth,
             "jobs": opts.jobs,
+            "identifiers": opts.identifiers,
         },
         "inline_markers": {
             "enabled": markers_on,

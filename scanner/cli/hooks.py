@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 
 import click
 
-from ..model import Finding
+from ..model import Finding, Kind
 from ..report import RunInfo
 
 HOOK_HINT = (
@@ -16,7 +16,7 @@ HOOK_HINT = (
 
 def hook_hint(what: str, hook: str, verb: str) -> Callable[[Sequence[Finding], RunInfo], None]:
     def after(findings: Sequence[Finding], _info: RunInfo) -> None:
-        if findings:
+        if any(f.kind is Kind.SECRET for f in findings):  # identifiers alone never block
             click.echo(HOOK_HINT.format(what=what, hook=hook, verb=verb), err=True)
 
     return after

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..engine import EngineSpec
-from ..model import Finding, Verdict
+from ..model import Finding, Kind, Verdict
 
 FAIL_ON = ("any", "valid")
 
@@ -37,9 +37,14 @@ def check_verify_usage(verify: bool, only_verified: bool, fail_on: str) -> None:
 
 def verify_step(findings: Sequence[Finding], spec: EngineSpec, *, timeout: float, workers: int, quiet: bool,
                 only_verified: bool) -> list[Finding]:
-    """Verify the (already filtered and suppressed) findings; keep only live ones if asked."""
+    """Verify the (already filtered and suppressed) secrets; keep only live ones if asked.
+
+    Identifiers grant nothing, so there is nothing to verify: they are never sent, and --only-verified drops them.
+    """
     from ..verify.runner import Settings, verify_findings
 
+    identifiers = [f for f in findings if f.kind is Kind.IDENTIFIER]
+    findings = [f for f in findings if f.kind is not Kind.IDENTIFIER]
     if findings and not quiet:
         click.echo(f"verifying {len(findings)} finding{'s' if len(findings) != 1 else ''}...", err=True)
     verified = verify_findings(findings, spec.rules, Settings(timeout=timeout, workers=workers))
@@ -48,8 +53,8 @@ def verify_step(findings: Sequence[Finding], spec: EngineSpec, *, timeout: float
         summary = ", ".join(f"{counts[v.value]} {v.value}" for v in Verdict if counts[v.value])
         click.echo(f"verification: {summary}", err=True)
     if only_verified:
-        verified = [f for f in verified if f.verification is not None and f.verification.verdict is Verdict.VALID]
-    return verified
+        return [f for f in verified if f.verification is not None and f.verification.verdict is Verdict.VALID]
+    return verified + identifiers
 
 
 def failing(findings: Sequence[Finding], fail_on: str) -> bool:

@@ -104,6 +104,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "date": c.date if c else None,
         "message": c.message if c else None,
         "tags": list(f.tags),
+        "kind": f.kind.value,
         "severity": f.severity.value,
         "confidence": f.confidence.value,
         "remediation": f.remediation or None,

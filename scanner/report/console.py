@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import Finding, Severity, Verdict
+from ..model import Finding, Kind, Severity, Verdict
 from . import REDACTED, RunInfo, mask, sorted_findings
 from .plain import skipped_line, verdict_line
 from .scrub import Scrubber
@@ -41,7 +41,10 @@ def render(
 
     hide_in = Scrubber((s for f in findings for s in (f.secret, *(secret for _, secret in f.related))), hide)
 
-    by_commit = info.command == "history" or any(f.commit is not None for f in findings)
+    identifiers = [f for f in findings if f.kind is Kind.IDENTIFIER]
+    every = findings
+    findings = [f for f in findings if f.kind is not Kind.IDENTIFIER]
+    by_commit = info.command == "history" or any(f.commit is not None for f in every)
     ordered = sorted_findings(findings)
     if by_commit:
         ordered.sort(key=lambda f: (f.commit.date if f.commit else "", f.commit.sha if f.commit else "", f.path,
@@ -58,7 +61,25 @@ def render(
         if len(lines) >= _BATCH:
             _flush(console, lines)
     _flush(console, lines)
-    _summary(console, findings, info)
+    _identifiers(console, identifiers, redacted=redacted)
+    _summary(console, findings, info, identifiers=len(identifiers))
+
+
+def _identifiers(console: Console, identifiers: Sequence[Finding], *, redacted: bool) -> None:
+    """One line each, after the secrets: names of the owner's resources, shown in full (they grant
+    nothing) unless --redact. Nothing to rotate, so no fix line."""
+    if not identifiers:
+        return
+    lines = [Text(f"identifiers, not secrets ({len(identifiers)})", style="bold")]
+    for f in sorted_findings(identifiers):
+        commit = f"  commit {f.commit.sha[:12]}" if f.commit is not None else ""
+        value = REDACTED if redacted else f.secret.split("\n", 1)[0]
+        line = Text(f"  {f.path}:{f.line}:{f.column}  ", style="dim")
+        line.append(f.rule_id)
+        line.append(f"  {value}{commit}")
+        lines.append(line)
+    lines.append(Text())
+    _flush(console, lines)
 
 
 def _flush(console: Console, lines: list[Text]) -> None:
@@ -137,7 +158,7 @@ def _matched_line(
     return [text]
 
 
-def _summary(console: Console, findings: Sequence[Finding], info: RunInfo) -> None:
+def _summary(console: Console, findings: Sequence[Finding], info: RunInfo, *, identifiers: int = 0) -> None:
     if findings:
         table = Table(title="Findings by rule", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
         table.add_column("rule")
@@ -151,6 +172,6 @@ def _summary(console: Console, findings: Sequence[Finding], info: RunInfo) -> No
         parts = [f"{by_severity[s]} {s.value}" for s in sorted(by_severity, key=lambda s: -s.rank)]
         console.print(Text("by severity: " + ", ".join(parts)))
     style = "bold red" if any(f.severity.rank >= Severity.HIGH.rank for f in findings) else "bold"
-    console.print(Text(verdict_line(len(findings), info), style=style))
+    console.print(Text(verdict_line(len(findings), info, identifiers=identifiers), style=style))
     if info.skipped:
         console.print(Text(skipped_line(info), style="dim"))

@@ -20,12 +20,14 @@ def human_bytes(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def verdict_line(leaks: int, info: RunInfo) -> str:
+def verdict_line(leaks: int, info: RunInfo, *, identifiers: int = 0) -> str:
     if info.command == "history":
         scanned = f"{plural(info.commits_scanned, 'commit')} ({human_bytes(info.bytes_scanned)})"
     else:
         scanned = f"{plural(info.files_scanned, 'file')} ({human_bytes(info.bytes_scanned)})"
     verdict = f"{plural(leaks, 'leak')} found" if leaks else "no leaks found"
+    if identifiers:
+        verdict += f" ({plural(identifiers, 'identifier')} listed apart)"
     return f"{verdict}; scanned {scanned} in {info.duration:.2f}s"
 
 

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from .. import __version__
-from ..model import Confidence, Finding, Rule, Severity, Verdict
+from ..model import Confidence, Finding, Kind, Rule, Severity, Verdict
 from . import REDACTED, RunInfo, sorted_findings
 from .scrub import Scrubber
 
@@ -223,14 +223,15 @@ def _rules_for(findings: Sequence[Finding], known: Sequence[Any]) -> list[Rule]:
 
 
 def _descriptor(rule: Rule) -> dict[str, Any]:
-    tags = ["security", "secret", CWE_TAG]
+    tags = ["security", "secret", CWE_TAG] if rule.kind is Kind.SECRET else ["security", "identifier"]
     tags += [t for t in rule.tags if t not in tags]
     return {
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.id.replace("_", "-").split("-") if part),
         "shortDescription": {"text": _sentence(rule.description)},
         "fullDescription": {"text": _full_description(rule)},
-        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)} if rule.kind is Kind.SECRET
+        else {"text": _identifier_help(rule), "markdown": _identifier_help(rule)},
         "helpUri": rule.remediation or information_uri(),
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {
@@ -248,9 +249,19 @@ def _sentence(text: str) -> str:
 
 
 def _full_description(rule: Rule) -> str:
+    if rule.kind is Kind.IDENTIFIER:
+        return f"{_sentence(rule.description)} An identifier, not a secret (rule {rule.id}): reported as a note."
     return (
         f"A hard-coded {rule.description} (rule {rule.id}). Anyone who can read the code, a clone of it or "
         "its history can use the credential."
+    )
+
+
+def _identifier_help(rule: Rule) -> str:
+    return (
+        f"{_sentence(rule.description)} It names one of the owner's resources but grants no access by itself: "
+        "nothing to revoke. Keep it out of public code if the resource's name should not be known; "
+        "leave identifiers out of reports with --no-identifiers."
     )
 
 
@@ -298,6 +309,7 @@ def _result(f: Finding, rule_index: int, path: str, occurrence: int) -> dict[str
     fingerprint = f.fingerprint if occurrence == 1 else f"{f.fingerprint}:{occurrence}"
     properties: dict[str, Any] = {
         "severity": f.severity.value,
+        "kind": f.kind.value,
         "confidence": f.confidence.value,
         "entropy": f.entropy,
     }
