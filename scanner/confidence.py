@@ -6,13 +6,12 @@ short or low-entropy ones and anything under test / example / documentation path
 """
 from __future__ import annotations
 
-import re
-
 from . import checksums
 from .filters import GENERIC_TAG
+from .lazyregex import LazyPattern
 from .model import Confidence, Rule
 
-_TEST_PATH = re.compile(
+_TEST_PATH = LazyPattern(
     r"(?i)(?:^|[\\/])(?:tests?|spec|specs|__tests__|testdata|test_data|fixtures?|examples?|samples?|docs?|mocks?)"
     r"(?:[\\/]|$)|(?:_test|\.test|\.spec|_spec|test_[^\\/]*)\.\w+$|\.(?:md|rst|adoc|txt)$"
 )
