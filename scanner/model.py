@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import enum
+import importlib
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Severity(str, enum.Enum):
@@ -191,7 +193,18 @@ class Finding:
 
 
 def value_fingerprint(rule_id: str, secret: str) -> str:
-    import hashlib  # here: loading OpenSSL costs 2 ms of every start, and a clean scan never needs it
+    digest = _sha256()(f"{rule_id}\x00{secret}".encode("utf-8", "surrogatepass"))
+    return str(digest.hexdigest()[:32])
 
-    digest = hashlib.sha256(f"{rule_id}\x00{secret}".encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()[:32]
+
+def _sha256() -> Any:
+    """SHA-256 from the interpreter's built-in module, as the standard library's ``random`` takes its
+    sha512: importing hashlib loads OpenSSL, 2 ms of a start. The same digest either way."""
+    for name in ("_sha256", "_sha2"):  # CPython up to 3.11, from 3.12
+        try:
+            return importlib.import_module(name).sha256
+        except ImportError:
+            continue
+    import hashlib  # pragma: no cover - an interpreter built without them
+
+    return hashlib.sha256

@@ -252,3 +252,15 @@ def test_a_lazy_pattern_answers_as_the_compiled_one(source: str, text: str) -> N
     assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in eager.finditer(text)]
     assert lazy.sub("#", text) == eager.sub("#", text)
     assert lazy.pattern == source
+
+
+@pytest.mark.parametrize("secret", ["AKIAZ5GMHYJKLOPQRS7T", "pässwörd-ünïcode", "\udcff-surrogate", ""],
+                         ids=["ascii", "non-ascii", "surrogate-escape", "empty"])
+def test_value_fingerprint_is_sha256_of_rule_and_secret(secret: str) -> None:
+    # Computed without importing hashlib (built-in SHA-256): baselines and ignore files hold these values.
+    import hashlib
+
+    from scanner.model import value_fingerprint
+
+    expected = hashlib.sha256(f"aws-access-key-id\x00{secret}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    assert value_fingerprint("aws-access-key-id", secret) == expected
