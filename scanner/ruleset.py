@@ -6,6 +6,7 @@ import importlib
 import os
 import pickle
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,15 +60,27 @@ def cache_dir() -> Path | None:
     return Path(base)
 
 
+# An entry no run has used for this long is deleted when a new one is written: every edit of the rules
+# or of the code that shapes them writes new entries (a database is about 2 MB), and nothing else would
+# ever remove the old ones. A read marks an entry used (its mtime).
+STALE_AFTER = 14 * 24 * 3600
+_ENTRY_PREFIXES = ("rules-", "hs-", ".tmp-")
+
+
 def _cache_read(key: str) -> Any:
     d = cache_dir()
     if d is None:
         return None
     try:
         with open(d / key, "rb") as fh:
-            return pickle.load(fh)
+            value = pickle.load(fh)
     except Exception:  # noqa: BLE001 - a damaged cache file raises almost anything; it is rebuilt, never fatal
         return None
+    try:
+        os.utime(d / key)
+    except OSError:
+        pass  # a read-only cache still serves its entries
+    return value
 
 
 def _cache_writable() -> bool:
@@ -90,11 +103,34 @@ def _cache_write(key: str, value: Any) -> None:
     try:
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+    except OSError:
+        return  # a read-only home must not stop a scan
+    try:
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, d / key)
     except OSError:
-        pass  # a read-only home must not stop a scan
+        try:
+            os.unlink(tmp)  # a full disk: leave no partial entry behind
+        except OSError:
+            pass
+        return
+    _prune(d)
+
+
+def _prune(d: Path) -> None:
+    """Delete this cache's entries that no run has used for STALE_AFTER seconds."""
+    oldest = time.time() - STALE_AFTER
+    try:
+        entries = [e for e in d.iterdir() if e.name.startswith(_ENTRY_PREFIXES)]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.stat().st_mtime < oldest:
+                entry.unlink()
+        except OSError:
+            pass
 
 
 def _digest(data: bytes) -> Any:

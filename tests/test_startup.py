@@ -8,6 +8,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,21 @@ def test_value_fingerprint_is_sha256_of_rule_and_secret(secret: str) -> None:
 
     expected = hashlib.sha256(f"aws-access-key-id\x00{secret}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
     assert value_fingerprint("aws-access-key-id", secret) == expected
+
+
+def test_entries_no_run_used_for_two_weeks_are_deleted_when_one_is_written(cache: Path, tmp_path: Path) -> None:
+    stale_time = time.time() - ruleset.STALE_AFTER - 3600
+    old_rules, old_database, old_partial, unrelated = (cache / "rules-old.pickle", cache / "hs-old.pickle",
+                                                        cache / ".tmp-abandoned", cache / "notes.txt")
+    for path in (old_rules, old_database, old_partial, unrelated):
+        path.write_bytes(b"x")
+        os.utime(path, (stale_time, stale_time))
+    used = _rule_file(tmp_path / "used.yaml", "zqa")
+    rules = ruleset.load_rule_files([used])
+    (used_entry,) = _entries(cache, "rules")
+    os.utime(used_entry, (stale_time, stale_time))
+    ruleset._LOADED.clear()
+    assert ruleset.load_rule_files([used]) == rules  # a read: the entry is in use again
+    ruleset.load_rule_files([_rule_file(tmp_path / "other.yaml", "zqb")])  # a write: the stale ones go
+    assert not old_rules.exists() and not old_database.exists() and not old_partial.exists()
+    assert unrelated.exists() and used_entry.exists()
