@@ -6,10 +6,13 @@
 REPO is any clone (bare is fine); it is cloned twice with ``--shared`` into temporary work trees, one
 with a planted key staged, one with a clean one-line change staged. Each command runs whole (interpreter
 start-up included, as a hook runs it), from this checkout and, with ``--baseline``, from SRC (a source
-tree such as ``git -C /work/main archive main | tar -x -C /tmp/base``), each with ``PYTHONPATH`` set to
-its own tree, the same interpreter and its own warm cache folder. Rounds interleave the two, so both see
-the same load. Both trees' modules are byte-compiled first, as an installed package's are (a session
-with PYTHONDONTWRITEBYTECODE set otherwise recompiles every module on every run, about 30 ms).
+tree such as ``git -C /work/main archive main scanner rules | tar -x -C /tmp/base``), each with
+``PYTHONPATH`` set to its own tree, the same interpreter and its own warm cache folder. SRC gets a
+``scanner/rules`` link to its ``rules/`` when it has none: a tree older than 70b0436 finds its rules
+through importlib, which an editable install of this checkout would answer with this checkout's rules.
+Rounds interleave the two, so both see the same load. Both trees' modules are byte-compiled first, as
+an installed package's are (a session with PYTHONDONTWRITEBYTECODE set otherwise recompiles every
+module on every run, about 30 ms).
 Reports medians of wall and CPU time (user + system of the command and its children) and the ratio.
 """
 from __future__ import annotations
@@ -60,6 +63,9 @@ def main() -> None:
     trees = {"candidate": HERE}
     if args.baseline:
         trees = {"baseline": args.baseline.resolve(), **trees}
+        link = trees["baseline"] / "scanner" / "rules"
+        if not link.exists() and (trees["baseline"] / "rules").is_dir():
+            link.symlink_to(trees["baseline"] / "rules", target_is_directory=True)
     for tree in trees.values():
         compileall.compile_dir(str(tree / "scanner"), quiet=1)
     load_before = os.getloadavg()
@@ -102,7 +108,8 @@ def main() -> None:
           f"{load_after[0]:.2f} after\n")
     sides = list(trees)
     head = " | ".join(f"{s} median wall (ms) | {s} median CPU (ms)" for s in sides)
-    print(f"| command | {head} |" + (" candidate / baseline (wall) | exit |" if len(sides) > 1 else " exit |"))
+    print(f"| command | {head} |" + (" candidate / baseline (wall) | exit (baseline/candidate) |" if len(sides) > 1
+                                     else " exit |"))
     print("|---|" + "---:|" * (2 * len(sides) + (2 if len(sides) > 1 else 1)))
     for name in cmds:
         cells = " | ".join(f"{statistics.median(wall[name, s]) * 1000:.0f} | {statistics.median(cpu[name, s]) * 1000:.0f}"
@@ -110,7 +117,8 @@ def main() -> None:
         ratio = ""
         if len(sides) > 1:
             ratio = f" {statistics.median(wall[name, 'candidate']) / statistics.median(wall[name, 'baseline']):.2f}x |"
-        print(f"| {name} | {cells} |{ratio} {codes[name, 'candidate']} |")
+        exits = "/".join(str(codes[name, s]) for s in sides)  # a side that fails (exit 2) is not comparable
+        print(f"| {name} | {cells} |{ratio} {exits} |")
 
 
 if __name__ == "__main__":
