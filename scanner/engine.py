@@ -229,7 +229,9 @@ class Engine:
         pattern = self.pattern(index)
         if pattern.engine != "re2":  # a backtracking search over a whole buffer may not end: assume a match
             return True
-        return next(iter(pattern.finditer(data, 0, len(data))), None) is not None
+        # As scan confirms it: only on the lines its own database hits, where it has one.
+        windows = self._located_windows(index, data, [(0, len(data))])
+        return any(next(iter(pattern.finditer(data, start, end)), None) is not None for start, end in windows)
 
     def _keyword_ok(self, index: int, present: set[int]) -> bool:
         needed = self._rule_keywords[index]

@@ -123,3 +123,28 @@ def test_history_finds_an_encoded_secret_added_among_encoded_images(make_repo, c
     line = image.count("\n") + 2
     assert [(f["path"], f["line"], f["decoded"], f["commit"]) for f in run.findings] == [
         ("deploy/values.yaml", line, "base64", added)]
+
+
+def _located_rules(engine: Engine) -> list[int]:
+    database = engine.spec.database
+    return sorted(i for d in (database.located if database is not None else ()) for i in d.rule_ids)
+
+
+def test_rules_with_a_database_of_their_own_get_the_same_window_decision_as_a_scan(engine) -> None:  # type: ignore[no-untyped-def]
+    # Such a rule is searched only on the lines its database hits, not over the whole window.
+    located = _located_rules(engine)
+    if prefilter.HAVE_HYPERSCAN:
+        assert located  # the default rules have some: the test covers them
+    checked = 0
+    for index in located:
+        rule = engine.rules[index]
+        for example in rule.examples:
+            data = f"x = 1\n{example}\ny = 2\n".encode()
+            if any(f.rule_id == rule.id for f in engine.scan(Chunk(data=data, path="conf/app.cfg")).findings):
+                assert engine.may_match(data, "conf/app.cfg"), rule.id
+                checked += 1
+        for keyword in rule.keywords:  # the keyword alone: the rule is gated open, yet nothing can match
+            data = f"x = 1\n# see {keyword} docs\ny = 2\n".encode()
+            if not engine.scan(Chunk(data=data, path="conf/app.cfg")).findings:
+                assert not engine.may_match(data, "conf/app.cfg"), (rule.id, keyword)
+    assert checked >= len(located)
