@@ -183,8 +183,8 @@ def _printable(encoding: str, text: bytes) -> tuple[str, bytes] | None:
     against the printable share like any control character.
 
     The rule: at least 95% of the decoded characters are printable (U+FFFD is not) or CR, LF, TAB.
-    Counted in C where that is exact: a history scan tests ~130k decoded strings, nearly all binary
-    (images, hashes), and a per-character count took 2.4 s of ipython's 6.9 s of CPU.
+    Counted in C where that is exact: a history scan of ipython tests 72k decoded strings, nearly all
+    binary (images, hashes), in 0.03 s; counted a character at a time they took 0.53 s.
     """
     if len(text) < 6:
         return None
