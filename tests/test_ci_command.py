@@ -91,6 +91,17 @@ def test_fail_on_never_reports_but_passes(pushed, tmp_path) -> None:  # type: ig
     assert res["status"] == 0 and "findings=1" in res["outputs"]
 
 
+def test_push_of_identifiers_only_passes_and_counts_them_apart(make_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo()
+    base = _commit(repo, "README.md", "hello\n")
+    head = _commit(repo, "infra.yaml", 'topic: "arn:aws:sns:us-west-2:904381276652:alarms"\n')
+    res = _run_action(repo, tmp_path, "push", {"before": base, "after": head, "ref": "refs/heads/main"})
+    assert res["status"] == 0
+    assert [r["level"] for r in res["sarif"]["runs"][0]["results"]] == ["note"]
+    assert "findings=0\nidentifiers=1\n" in res["outputs"]
+    assert "1 identifier (not secrets)" in res["summary"] and "No leaks found" in res["summary"]
+
+
 def test_pull_request_with_same_base_and_head_scans_that_commit(pushed, tmp_path) -> None:  # type: ignore[no-untyped-def]
     repo, _base, leak, _clean = pushed
     payload = {"pull_request": {"base": {"sha": leak}, "head": {"sha": leak}}}

@@ -14,7 +14,7 @@ import click
 from .. import ci_range, pipeline
 from ..engine import EngineSpec
 from ..errors import UsageError
-from ..model import Finding
+from ..model import Finding, Kind
 from ..pipeline import ScanReport
 from ..report import RunInfo
 from ..report import summary as summary_report
@@ -114,8 +114,11 @@ def ci(repo: str, mode: str, rev_range: str, summary_file: str, github_output: s
 
     def after(findings: Sequence[Finding], final: RunInfo) -> None:
         _append(summary_file, summary_report.render(findings, final, reason=reason))
-        _append(github_output, f"findings={len(findings)}\nsarif-file={out.output or ''}\n")
-        click.echo(f"leakscan: {len(findings)} finding{'s' if len(findings) != 1 else ''}", err=True)
+        secrets = sum(f.kind is Kind.SECRET for f in findings)  # identifiers never fail a job: counted apart
+        identifiers = len(findings) - secrets
+        _append(github_output, f"findings={secrets}\nidentifiers={identifiers}\nsarif-file={out.output or ''}\n")
+        click.echo(f"leakscan: {secrets} finding{'s' if secrets != 1 else ''}"
+                   + (f", {identifiers} identifier{'s' if identifiers != 1 else ''}" if identifiers else ""), err=True)
 
     finish(report, spec, out, info, after=after)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..model import Finding
+from ..model import Finding, Kind
 from . import RunInfo, sorted_findings
 
 MAX_ROWS = 200
@@ -14,9 +14,14 @@ def _cell(text: str) -> str:
 
 
 def render(findings: Sequence[Finding], info: RunInfo, *, reason: str = "") -> str:
+    """Secrets in a table; identifiers (ARNs, buckets) only counted: they are notes in the SARIF report."""
     lines = ["## leakscan", ""]
     if reason:
         lines += [f"Scanned: {_cell(reason)}.", ""]
+    identifiers = sum(f.kind is Kind.IDENTIFIER for f in findings)
+    findings = [f for f in findings if f.kind is not Kind.IDENTIFIER]
+    if identifiers:
+        lines += [f"{identifiers} identifier{'s' if identifiers != 1 else ''} (not secrets) listed in the report.", ""]
     if not findings:
         lines.append(f"No leaks found ({info.commits_scanned} commits, {info.files_scanned} files scanned).")
         return "\n".join(lines) + "\n"
