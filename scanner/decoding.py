@@ -61,7 +61,7 @@ def candidates(data: bytes) -> Iterator[Candidate]:
     """Encoded spans of ``data`` that decode to printable text, within the per-chunk budget."""
     budget = MAX_DECODED_BYTES
     seen = 0
-    for start, end in _spans(data):
+    for start, end in _candidate_spans(data):
         raw = data[start:end]
         if len(raw) > MAX_CANDIDATE_LENGTH:
             continue
@@ -95,34 +95,69 @@ def may_hold_encoded(data: bytes, rejected: set[bytes] | None = None) -> bool:
 
 
 def _spans(data: bytes) -> Iterator[tuple[int, int]]:
-    # A wrapped base64 block (``base64`` wraps at 76 characters, PEM and ``openssl base64`` at 64) is one
-    # span across its lines: decoded a line at a time, a PEM key's BEGIN and END never meet.
-    block: list[int] | None = None  # [start, end, line width (0: it ended), indent of its later lines]
+    """Encoded runs, one per line (what may_hold_encoded tests: a wrapped block of text has a first line
+    that decodes to text by itself)."""
+    yield from _base64_runs(data)
+    yield from _percent_runs(data)
+
+
+def _candidate_spans(data: bytes) -> Iterator[tuple[int, int]]:
+    """Encoded runs, with a wrapped base64 block as one span (see _wrapped)."""
+    yield from _wrapped(data, _base64_runs(data))
+    yield from _percent_runs(data)
+
+
+def _base64_runs(data: bytes) -> Iterator[tuple[int, int]]:
     for m in _BASE64.finditer(data):
         start, end = m.span()
-        start = end - len(data[start:end].lstrip(_BASE64_LEAD))
-        if block is not None and _continues(data, block, start, end):
-            block[3] = start - data.rfind(b"\n", 0, start) - 1
-            if end - start < block[2] or data[end - 1] == 0x3D:  # shorter or padded: the last line
-                block[2] = 0
-            block[1] = end
-            continue
-        if block is not None:
-            yield block[0], _tail(data, block)
-        width = end - start
-        if width >= 48 and width % 4 == 0 and data[end - 1] != 0x3D and _rest_blank(data, end):
-            block = [start, end, width, -1]  # fills its line as the first line of wrapped output does
-        else:
-            block = None
-            yield start, end
-    if block is not None:
-        yield block[0], _tail(data, block)
+        yield end - len(data[start:end].lstrip(_BASE64_LEAD)), end
+
+
+def _percent_runs(data: bytes) -> Iterator[tuple[int, int]]:
     if b"%" in data:
         for m in _PERCENT.finditer(data):
             start = m.start()
             while start > 0 and data[start - 1 : start] not in b" \t\r\n\"'<>=`(,;":
                 start -= 1  # the whole token: the percent-encoded text may start before its first escape
             yield start, m.end()
+
+
+def _wrapped(data: bytes, runs: Iterator[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """The runs, with the lines of a wrapped base64 block (``base64`` wraps at 76 characters, PEM and
+    ``openssl base64`` at 64) joined into one span: decoded a line at a time, a PEM key's BEGIN and
+    END never meet."""
+    block: list[int] | None = None  # [start, end, line width (0: it ended), indent of its later lines]
+    lines: list[tuple[int, int]] = []  # the block's runs, one per line
+    for start, end in runs:
+        if block is not None and _continues(data, block, start, end):
+            block[3] = start - data.rfind(b"\n", 0, start) - 1
+            if end - start < block[2] or data[end - 1] == 0x3D:  # shorter or padded: the last line
+                block[2] = 0
+            block[1] = end
+            lines.append((start, end))
+            continue
+        if block is not None:
+            yield from _block_spans(data, block, lines)
+        width = end - start
+        if width >= 48 and width % 4 == 0 and data[end - 1] != 0x3D and _rest_blank(data, end):
+            block, lines = [start, end, width, -1], [(start, end)]  # fills its line as wrapped output does
+        else:
+            block = None
+            yield start, end
+    if block is not None:
+        yield from _block_spans(data, block, lines)
+
+
+def _block_spans(data: bytes, block: list[int], lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """One span for a wrapped block whose first line decodes to text; its lines apart otherwise (an
+    encoded image: there is no text to find, and each line costs what it did alone)."""
+    end = _tail(data, block)
+    if len(lines) == 1 and end == lines[0][1]:
+        yield lines[0]
+    elif _decode(data[lines[0][0] : lines[0][1]]) is not None:
+        yield block[0], end
+    else:
+        yield from lines
 
 
 def _continues(data: bytes, block: list[int], start: int, end: int) -> bool:

@@ -122,27 +122,34 @@ def test_a_wrapped_base64_block_is_decoded_as_one(decoding_engine, head, width, 
 def test_neighbouring_values_are_not_joined_into_one_block(decoding_engine) -> None:  # type: ignore[no-untyped-def]
     first, second = "Tr0ub4dor&3-correct-horse-battery-staple!", "Xq7pTz2LwR9k-another-long-passw0rd-value!"
     text = f"data:\n  db_password: {_b64(first)}\n  api_password: {_b64(second)}\n"
-    spans = [text.encode()[s:e] for s, e in decoding._spans(text.encode())]
+    spans = [text.encode()[s:e] for s, e in decoding._candidate_spans(text.encode())]
     assert spans == [_b64(first).encode(), _b64(second).encode()]
     found = decoding_engine.scan(Chunk(data=text.encode(), path="x.yaml")).findings
     assert sorted(f.secret for f in found if f.decoded) == sorted([first, second])
 
 
+TEXT64 = _b64("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 8)  # base64 of text
+BINARY64 = base64.b64encode(bytes(range(256))).decode()  # base64 of bytes that are not text
+
+
 @pytest.mark.parametrize(("lines", "blocks"), [
-    pytest.param(["A" * 76, "B" * 80], [[0], [1]], id="later-line-wider"),
-    pytest.param(["A" * 76, "  " + "B" * 76, "C" * 76], [[0, 1], [2]], id="indent-changes"),
-    pytest.param(["A" * 74 + "==", "B" * 76], [[0], [1]], id="padding-ends-a-block"),
-    pytest.param(["A" * 76, "B" * 40, "C" * 76], [[0, 1], [2]], id="nothing-after-a-short-line"),
-    pytest.param(["A" * 76 + " # note", "B" * 76], [[0], [1]], id="text-after-the-run"),
-    pytest.param(["A" * 76, "B" * 76, "CCCC=="], [[0, 1, 2]], id="short-last-line-joins"),
-    pytest.param(["key: " + "A" * 76, "  " + "B" * 76, "  " + "C" * 8], [[0, 1, 2]], id="yaml-plain-scalar"),
+    pytest.param([TEXT64[:76], TEXT64[76:156]], [[0], [1]], id="later-line-wider"),
+    pytest.param([TEXT64[:76], "  " + TEXT64[76:152], TEXT64[152:228]], [[0, 1], [2]], id="indent-changes"),
+    pytest.param([TEXT64[:74] + "==", TEXT64[76:152]], [[0], [1]], id="padding-ends-a-block"),
+    pytest.param([TEXT64[:76], TEXT64[76:116], TEXT64[116:192]], [[0, 1], [2]], id="nothing-after-a-short-line"),
+    pytest.param([TEXT64[:76] + " # note", TEXT64[76:152]], [[0], [1]], id="text-after-the-run"),
+    pytest.param([TEXT64[:76], TEXT64[76:152], "CCCC=="], [[0, 1, 2]], id="short-last-line-joins"),
+    pytest.param(["key: " + TEXT64[:76], "  " + TEXT64[76:152], "  " + TEXT64[152:160]], [[0, 1, 2]],
+                 id="yaml-plain-scalar"),
+    pytest.param([BINARY64[:76], BINARY64[76:152], BINARY64[152:228]], [[0], [1], [2]], id="not-text-stays-lines"),
 ])
 def test_which_runs_form_one_wrapped_block(lines: list[str], blocks: list[list[int]]) -> None:
     data = "".join(f"{line}\n" for line in lines).encode()
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line) + 1)
-    got = [[i for i in range(len(lines)) if s < starts[i + 1] and e > starts[i]] for s, e in decoding._spans(data)]
+    spans = decoding._candidate_spans(data)
+    got = [[i for i in range(len(lines)) if s < starts[i + 1] and e > starts[i]] for s, e in spans]
     assert got == blocks
 
 
