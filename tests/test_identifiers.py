@@ -180,3 +180,11 @@ def test_console_redacts_identifiers_with_redact(engine: Engine) -> None:
     text = _console(engine, IDENTIFIER_LINE, redacted=True)
     assert ARN not in text and "aws-arn  REDACTED" in text
     assert "no leaks found (1 identifier listed apart)" in text
+
+
+def test_sarif_identifier_message_does_not_ask_to_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.sarif"
+    run_cli(capsys, "scan", str(_tree(tmp_path, IDENTIFIER_LINE, SECRET_LINE)), "--format", "sarif", "-o", str(out))
+    messages = {r["ruleId"]: r["message"]["text"] for r in json.loads(out.read_text())["runs"][0]["results"]}
+    assert "Revoke or rotate" in messages["github-pat"]
+    assert "Revoke" not in messages["aws-arn"] and "not a secret" in messages["aws-arn"]

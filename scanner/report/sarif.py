@@ -364,6 +364,8 @@ def _message(f: Finding, path: str, live: bool) -> str:
     else:
         first = f"{what}{how} is hard-coded in {path} at line {f.line}."
         rest = ""
+    if f.kind is Kind.IDENTIFIER:  # it grants nothing: there is nothing to revoke
+        return first + rest + " An identifier, not a secret."
     if live:
         rest += " Verification found the credential live."
     rest += " Revoke or rotate it."
