@@ -238,6 +238,17 @@ def _compile(entries: Sequence[tuple[int, bytes, int]]) -> hyperscan.Database | 
     return db
 
 
+def loadable(database: Database) -> bool:
+    """Whether this Hyperscan can load the database and the ones it locates with: a cached entry may
+    come from another Hyperscan release or another CPU (a shared home), which only loading tells."""
+    try:
+        for db in (database, *database.located):
+            hyperscan.loadb(db.blob, hyperscan.HS_MODE_BLOCK)
+    except hyperscan.error:
+        return False
+    return True
+
+
 class HyperscanPass:
     """Runs the database over a buffer. One per process: it owns its scratch space."""
 

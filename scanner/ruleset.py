@@ -15,7 +15,7 @@ from . import __version__, checksums, regexprobe
 from .engine import EngineSpec
 from .errors import RuleError
 from .model import Allowlist, Companion, Confidence, Kind, RegexTarget, Rule, Severity
-from .prefilter import HAVE_HYPERSCAN, Database, build_database
+from .prefilter import HAVE_HYPERSCAN, Database, build_database, loadable
 from .regexes import compile_rule_regex
 from .regexshape import line_anchored
 
@@ -459,7 +459,7 @@ def database_for(rules: Sequence[Rule]) -> Database | None:
     if loaded is not None:
         return loaded
     cached = _cache_read(key)
-    if isinstance(cached, Database):
+    if isinstance(cached, Database) and loadable(cached):
         _DATABASES[key] = cached
         return cached
     # The cost probe takes a few seconds; only worth it when the result is kept for later runs (a

@@ -1,6 +1,7 @@
 """Start-up paths: the on-disk rule and database caches, and what a clean scan leaves unimported."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner import ruleset
+from scanner import prefilter, ruleset
 from scanner.errors import RuleError
 from scanner.lazyregex import LazyPattern
 from scanner.prefilter import HAVE_HYPERSCAN, Database
@@ -102,6 +103,26 @@ def test_a_damaged_database_cache_entry_is_rebuilt(cache: Path, tmp_path: Path, 
     rebuilt = ruleset.database_for(rules)
     assert isinstance(rebuilt, Database) and rebuilt.rule_ids == database.rule_ids
     assert isinstance(pickle.loads(entry.read_bytes()), Database)
+
+
+@pytest.mark.skipif(not HAVE_HYPERSCAN, reason="Hyperscan is not installed")
+@pytest.mark.parametrize("which", ["main", "located"])
+def test_a_cached_database_this_hyperscan_cannot_load_is_rebuilt(cache: Path, tmp_path: Path, which: str) -> None:
+    # A whole entry whose serialized database another Hyperscan release or another CPU wrote (a shared home).
+    rules = ruleset.load_rule_files([_rule_file(tmp_path / "custom.yaml", "zqa")])
+    before = set(_entries(cache, "hs"))
+    database = ruleset.database_for(rules)
+    assert database is not None
+    (entry,) = set(_entries(cache, "hs")) - before
+    if which == "main":
+        foreign = dataclasses.replace(database, blob=b"\0" * len(database.blob))
+    else:
+        foreign = dataclasses.replace(database, located=(dataclasses.replace(database, blob=b"\0" * 64),))
+    entry.write_bytes(pickle.dumps(foreign))
+    ruleset._DATABASES.clear()
+    rebuilt = ruleset.database_for(rules)
+    assert rebuilt is not None and prefilter.loadable(rebuilt) and rebuilt != foreign
+    assert pickle.loads(entry.read_bytes()) == rebuilt  # rewritten
 
 
 def test_cache_entries_of_other_code_are_not_used(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
