@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, RuleError
-from .model import Allowlist, Confidence, RegexTarget, Rule, Severity
+from .model import Allowlist, Confidence, Kind, RegexTarget, Rule, Severity
 from .pathglob import glob_to_regex
 from .regexes import compile_rule_regex
-from .ruleset import parse_rule
+from .ruleset import IDENTIFIER_SEVERITY, parse_rule
 
 CONFIG_NAMES = (".leakscan.yaml", ".leakscan.yml")
 TOP_KEYS = {
@@ -131,7 +131,8 @@ def parse_config(doc: Any, source: str, builtin: Sequence[Rule], lines: Mapping[
     for i, rule_id in enumerate(disabled):
         if rule_id not in known:
             raise v.error(("disabled_rules", i), f"unknown rule id {rule_id!r}")
-    overrides = _overrides(doc, v, known)
+    identifiers = {r.id for r in (*builtin, *rules) if r.kind is Kind.IDENTIFIER}
+    overrides = _overrides(doc, v, known, identifiers)
     allow_entries: list[tuple[Path_, Any]] = []
     if "allowlist" in doc:
         allow_entries.append((("allowlist",), doc["allowlist"]))
@@ -216,7 +217,8 @@ def _custom_rules(doc: Mapping[str, Any], v: _Validator, builtin_ids: set[str]) 
     return tuple(rules)
 
 
-def _overrides(doc: Mapping[str, Any], v: _Validator, known: set[str]) -> tuple[RuleOverride, ...]:
+def _overrides(doc: Mapping[str, Any], v: _Validator, known: set[str],
+               identifiers: set[str]) -> tuple[RuleOverride, ...]:
     section = doc.get("rule_overrides", {})
     if not isinstance(section, Mapping):
         raise v.error(("rule_overrides",), "must be a mapping of rule id to overrides")
@@ -239,10 +241,13 @@ def _overrides(doc: Mapping[str, Any], v: _Validator, known: set[str]) -> tuple[
             if not isinstance(entry["allowlists"], list):
                 raise v.error((*p, "allowlists"), "must be a list of allowlists")
             allow.extend(_allowlist(a, (*p, "allowlists", i), v) for i, a in enumerate(entry["allowlists"]))
+        severity = v.enum(Severity, entry, p, "severity")
+        if rule_id in identifiers and severity not in (None, Severity.INFO):  # as parse_rule requires
+            raise v.error((*p, "severity"), IDENTIFIER_SEVERITY)
         out.append(RuleOverride(
             rule_id=str(rule_id),
             entropy=float(entropy) if entropy is not None else None,
-            severity=v.enum(Severity, entry, p, "severity"),
+            severity=severity,
             confidence=v.enum(Confidence, entry, p, "confidence"),
             allowlists=tuple(allow),
             replace_allowlists=v.boolean(entry, p, "replace_allowlists", False),

@@ -26,6 +26,7 @@ RULE_KEYS = {
     "examples", "counter_examples", "companions", "kind",
 }
 REQUIRED_KEYS = {"id", "description", "regex"}
+IDENTIFIER_SEVERITY = "an identifier rule has severity info (it reports, it never fails a scan)"
 ALLOWLIST_KEYS = {"description", "paths", "regexes", "regex_target", "stopwords", "commits"}
 COMPANION_KEYS = {"rule", "within_lines", "required"}
 
@@ -304,7 +305,7 @@ def parse_rule(entry: Any, source: str, position: int = 0, *, probe: bool = Fals
     kind = _enum(Kind, entry, "kind", where, Kind.SECRET)
     severity = _enum(Severity, entry, "severity", where, Severity.INFO if kind is Kind.IDENTIFIER else Severity.HIGH)
     if kind is Kind.IDENTIFIER and severity is not Severity.INFO:
-        raise RuleError(f"{where}: an identifier rule has severity info (it reports, it never fails a scan)")
+        raise RuleError(f"{where}: {IDENTIFIER_SEVERITY}")
     entropy = entry.get("entropy", 0.0)
     if isinstance(entropy, bool) or not isinstance(entropy, (int, float)) or not 0 <= entropy <= 8:
         raise RuleError(f"{where}: entropy must be a number from 0 to 8")

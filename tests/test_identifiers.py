@@ -188,3 +188,22 @@ def test_sarif_identifier_message_does_not_ask_to_revoke(tmp_path: Path, capsys:
     messages = {r["ruleId"]: r["message"]["text"] for r in json.loads(out.read_text())["runs"][0]["results"]}
     assert "Revoke or rotate" in messages["github-pat"]
     assert "Revoke" not in messages["aws-arn"] and "not a secret" in messages["aws-arn"]
+
+
+@pytest.mark.parametrize("severity", ["high", "low"])
+def test_config_cannot_raise_an_identifier_rule_severity(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         severity: str) -> None:
+    # An identifier at severity high was an "error" SARIF alert from a scan that passes.
+    root = _tree(tmp_path, IDENTIFIER_LINE)
+    (root / ".leakscan.yaml").write_text(f"rule_overrides:\n  aws-arn:\n    severity: {severity}\n")
+    run = leakscan(capsys, "scan", str(root))
+    assert run.code == 2
+    assert "rule_overrides.aws-arn.severity: an identifier rule has severity info" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_config_may_keep_an_identifier_rule_at_info(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _tree(tmp_path, IDENTIFIER_LINE)
+    (root / ".leakscan.yaml").write_text("rule_overrides:\n  aws-arn:\n    severity: info\n    confidence: low\n")
+    run = leakscan(capsys, "scan", str(root))
+    assert (run.code, [(f["rule_id"], f["confidence"]) for f in run.findings]) == (0, [("aws-arn", "low")])
