@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,6 +198,7 @@ def value_fingerprint(rule_id: str, secret: str) -> str:
     return str(digest.hexdigest()[:32])
 
 
+@functools.cache  # a failed import is a search of sys.path: from 3.12 "_sha256" fails on every call
 def _sha256() -> Any:
     """SHA-256 from the interpreter's built-in module, as the standard library's ``random`` takes its
     sha512: importing hashlib loads OpenSSL, 2 ms of a start. The same digest either way."""

@@ -288,6 +288,25 @@ def test_value_fingerprint_is_sha256_of_rule_and_secret(secret: str) -> None:
     assert value_fingerprint("aws-access-key-id", secret) == expected
 
 
+def test_the_built_in_sha256_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from scanner import model
+
+    looked_up: list[str] = []
+    real = importlib.import_module
+
+    def counting(name: str, package: str | None = None) -> object:
+        looked_up.append(name)
+        return real(name, package)
+
+    getattr(model._sha256, "cache_clear", lambda: None)()  # a new process
+    monkeypatch.setattr(importlib, "import_module", counting)
+    fingerprints = {model.value_fingerprint("rule", f"value-{i}") for i in range(3)}
+    assert len(fingerprints) == 3
+    assert 1 <= len(looked_up) <= 2  # "_sha256", then "_sha2" on 3.12+: once per process, not per fingerprint
+
+
 def test_entries_no_run_used_for_two_weeks_are_deleted_when_one_is_written(cache: Path, tmp_path: Path) -> None:
     stale_time = time.time() - ruleset.STALE_AFTER - 3600
     old_rules, old_database, old_partial, unrelated = (cache / "rules-old.pickle", cache / "hs-old.pickle",
