@@ -156,6 +156,9 @@ def test_sarif_reports_identifiers_as_notes(tmp_path: Path, capsys: pytest.Captu
     assert levels == {"aws-arn": ("note", "identifier"), "github-pat": ("error", "secret")}
     tags = {d["id"]: d["properties"]["tags"] for d in run["tool"]["driver"]["rules"]}
     assert "identifier" in tags["aws-arn"] and "secret" not in tags["aws-arn"]
+    # GitHub would show a rule with a security-severity as a "Low" security alert, not as a note.
+    severities = {d["id"]: d["properties"].get("security-severity") for d in run["tool"]["driver"]["rules"]}
+    assert severities["aws-arn"] is None and severities["github-pat"] is not None
 
 
 def _console(engine: Engine, text: str, *, redacted: bool = False) -> str:

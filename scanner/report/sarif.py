@@ -237,7 +237,9 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         "properties": {
             "tags": tags[:MAX_RULE_TAGS],
             "precision": _PRECISION[rule.confidence],
-            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            # GitHub shows a rule with a security-severity as a security alert (1.0: "Low") in place of its
+            # level: an identifier stays a note.
+            **({"security-severity": _SECURITY_SEVERITY[rule.severity]} if rule.kind is Kind.SECRET else {}),
             "severity": rule.severity.value,
         },
     }
