@@ -210,3 +210,9 @@ def test_config_may_keep_an_identifier_rule_at_info(tmp_path: Path, capsys: pyte
     (root / ".leakscan.yaml").write_text("rule_overrides:\n  aws-arn:\n    severity: info\n    confidence: low\n")
     run = leakscan(capsys, "scan", str(root))
     assert (run.code, [(f["rule_id"], f["confidence"]) for f in run.findings]) == (0, [("aws-arn", "low")])
+
+
+def test_console_hides_a_secret_inside_an_identifier(engine: Engine) -> None:
+    text = _console(engine, f"topic: arn:aws:sns:us-west-2:904381276652:alerts/{GITHUB}\n")
+    assert "aws-arn  arn:aws:sns:us-west-2:904381276652:alerts/ghp_" in text  # the identifier, shown
+    assert GITHUB not in text  # masked like the github-pat finding's own line

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import groupby
 
 from rich import box
@@ -39,7 +39,9 @@ def render(
     def hide(secret: str) -> str:
         return secret if show else (REDACTED if redacted else mask(secret))
 
-    hide_in = Scrubber((s for f in findings for s in (f.secret, *(secret for _, secret in f.related))), hide)
+    hide_in = Scrubber(_values(findings), hide)
+    # An identifier is shown in full, but a secret inside it (an ARN ending in a token) is not.
+    secrets_in = Scrubber(_values(f for f in findings if f.kind is Kind.SECRET), hide)
 
     identifiers = [f for f in findings if f.kind is Kind.IDENTIFIER]
     every = findings
@@ -61,11 +63,19 @@ def render(
         if len(lines) >= _BATCH:
             _flush(console, lines)
     _flush(console, lines)
-    _identifiers(console, identifiers, redacted=redacted)
+    _identifiers(console, identifiers, secrets_in, redacted=redacted)
     _summary(console, findings, info, identifiers=len(identifiers))
 
 
-def _identifiers(console: Console, identifiers: Sequence[Finding], *, redacted: bool) -> None:
+def _values(findings: Iterable[Finding]) -> Iterator[str]:
+    """The findings' secrets and their companions' (the other parts of a multi-part credential)."""
+    for f in findings:
+        yield f.secret
+        yield from (secret for _, secret in f.related)
+
+
+def _identifiers(console: Console, identifiers: Sequence[Finding], secrets_in: Callable[[str], str], *,
+                 redacted: bool) -> None:
     """One line each, after the secrets: names of the owner's resources, shown in full (they grant
     nothing) unless --redact. Nothing to rotate, so no fix line."""
     if not identifiers:
@@ -73,7 +83,7 @@ def _identifiers(console: Console, identifiers: Sequence[Finding], *, redacted: 
     lines = [Text(f"identifiers, not secrets ({len(identifiers)})", style="bold")]
     for f in sorted_findings(identifiers):
         commit = f"  commit {f.commit.sha[:12]}" if f.commit is not None else ""
-        value = REDACTED if redacted else f.secret.split("\n", 1)[0]
+        value = REDACTED if redacted else secrets_in(f.secret.split("\n", 1)[0])
         line = Text(f"  {f.path}:{f.line}:{f.column}  ", style="dim")
         line.append(f.rule_id)
         line.append(f"  {value}{commit}")
