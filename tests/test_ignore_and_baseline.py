@@ -77,6 +77,22 @@ def test_report_unused_ignores_names_stale_entries(tmp_path: Path, capsys) -> No
     assert OLD not in run.err + run.out
 
 
+@pytest.mark.parametrize("left_out_by", [["--no-identifiers"], ["--min-confidence", "high"]],
+                         ids=["no-identifiers", "min-confidence"])
+def test_an_entry_for_a_finding_the_output_leaves_out_is_not_unused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], left_out_by: list[str]) -> None:
+    # Reported unused, the entry would be deleted, and its finding back when the option is dropped.
+    arn = "arn:aws:sns:us-west-2:904381276652:CloudwatchMetricAlarm"  # an identifier, confidence high
+    user = "bowie"  # client-exposed-username: an identifier, confidence medium
+    entries = [value_fingerprint("aws-arn", arn), value_fingerprint("client-exposed-username", user)]
+    (tmp_path / ".leakscanignore").write_text("".join(f"{e}\n" for e in entries))
+    (tmp_path / "infra.yaml").write_text(f'topic: "{arn}"\nREACT_APP_AUTH_USERNAME={user}\n')
+    assert leakscan(capsys, "scan", str(tmp_path), "--report-unused-ignores").err == ""  # both in use
+    run = leakscan(capsys, "scan", str(tmp_path), "--report-unused-ignores", *left_out_by)
+    assert run.code == 0
+    assert "unused ignore" not in run.err
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [

@@ -238,7 +238,8 @@ def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunIn
     suppressed = None
     if project is not None:  # before verification: ignored findings are never sent anywhere
         mode = project_mod.baseline_mode()
-        suppressed = project_mod.suppress(findings, project, use_baseline=mode is None, spec=spec)
+        suppressed = project_mod.suppress(findings, project, use_baseline=mode is None, spec=spec,
+                                          scanned=report.findings)
         findings = suppressed.findings
         if mode is not None:
             project_mod.write_baseline(findings, project, mode)

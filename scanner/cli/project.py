@@ -162,15 +162,18 @@ def _scan_root(ctx: click.Context) -> str:
 
 
 def suppress(findings: Sequence[Finding], project: Project, *, use_baseline: bool = True,
-             spec: EngineSpec | None = None) -> Suppressed:
+             spec: EngineSpec | None = None, scanned: Sequence[Finding] = ()) -> Suppressed:
     """Drop findings the ignore file or the baseline covers. Runs before verification: ignored
-    findings are never sent anywhere."""
+    findings are never sent anywhere. ``scanned``: every finding of the run, with those the output
+    options leave out (--no-identifiers, --min-confidence): an entry one of them matches is in use."""
     kept = list(findings) if spec is None else drop_allowlisted_commits(findings, spec)
     ignored = baselined = 0
     unused: tuple[ignorefile.IgnoreEntry, ...] = ()
     if project.ignores is not None:
         kept, dropped, used = ignorefile.split(kept, project.ignores)
         ignored = len(dropped)
+        if len(scanned) > len(findings):
+            used |= ignorefile.split(scanned, project.ignores)[2]
         unused = tuple(e for i, e in enumerate(project.ignores.entries) if i not in used)
     if project.baseline is not None and use_baseline:
         from .. import baseline as baseline_mod
