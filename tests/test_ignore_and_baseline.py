@@ -180,6 +180,18 @@ def test_baseline_update_prunes_entries_that_no_longer_match(make_repo, capsys) 
     assert [r["path"] for r in rows] == ["app/settings.py"]  # pruned b.env; update never adds c.env
 
 
+def test_baseline_update_keeps_entries_of_findings_the_output_leaves_out(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+    repo = _repo_with_secret(make_repo)
+    (repo / "infra.yaml").write_text('topic: "arn:aws:sns:us-west-2:904381276652:CloudwatchMetricAlarm"\n')
+    assert leakscan(capsys, "baseline", "create", cwd=repo).code == 0
+    before = json.loads((repo / ".leakscan-baseline.json").read_text())["findings"]
+    assert sorted(r["rule_id"] for r in before) == ["aws-access-key-id", "aws-arn"]
+    (repo / ".leakscan.yaml").write_text("version: 1\noptions:\n  identifiers: false\n")
+    assert leakscan(capsys, "baseline", "update", cwd=repo).code == 0
+    after = json.loads((repo / ".leakscan-baseline.json").read_text())["findings"]
+    assert after == before  # the ARN is still there; only the report leaves it out
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [("{", "not valid JSON"), ('{"tool": "gitleaks"}', "not a leakscan baseline"),

@@ -242,7 +242,7 @@ def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunIn
                                           scanned=report.findings)
         findings = suppressed.findings
         if mode is not None:
-            project_mod.write_baseline(findings, project, mode)
+            project_mod.write_baseline(findings, project, mode, scanned=report.findings)
             sys.exit(EXIT_CLEAN)
     if out.verify:  # after suppression: ignored findings are never sent anywhere
         findings = verify_step(findings, spec, timeout=out.verify_timeout, workers=out.verify_workers,

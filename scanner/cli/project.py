@@ -212,14 +212,20 @@ def report_suppression(result: Suppressed, project: Project, verbose: int) -> No
             click.echo(f"unused ignore: {project.ignores.source}:{entry.line}: {entry.fingerprint}{where}", err=True)
 
 
-def write_baseline(findings: Sequence[Finding], project: Project, mode: tuple[str, str]) -> None:
-    """`leakscan baseline create|update`: write the baseline instead of a report."""
+def write_baseline(findings: Sequence[Finding], project: Project, mode: tuple[str, str],
+                   scanned: Sequence[Finding] = ()) -> None:
+    """`leakscan baseline create|update`: write the baseline instead of a report.
+
+    ``create`` accepts what the report would show; ``update`` keeps every entry that a finding of the
+    run (``scanned``, including those the output options leave out: --no-identifiers, --min-confidence)
+    still matches, as pruning it would bring the finding back once the option is dropped.
+    """
     action, path = mode
     from .. import baseline as baseline_mod
 
     if action == "create":
         result = baseline_mod.from_findings(findings, project.root, path)
     else:
-        result = baseline_mod.prune(baseline_mod.load(path), findings, project.root)
+        result = baseline_mod.prune(baseline_mod.load(path), scanned or findings, project.root)
     baseline_mod.write(result, path)
     click.echo(f"{path}: {len(result.entries)} entries", err=True)
