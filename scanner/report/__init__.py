@@ -27,6 +27,13 @@ class RunInfo:
     rules: tuple[Any, ...] = field(default=(), repr=False)  # the Rule objects, for SARIF's driver
 
 
+def remediation_uri(remediation: str) -> str | None:
+    """A rule's remediation when it is the provider's revoke/rotate page; None when it is advice in words
+    (structural rules: a database password, a Secret manifest) or absent."""
+    text = remediation.strip()
+    return text if text.startswith(("https://", "http://")) and not any(c.isspace() for c in text) else None
+
+
 def mask(secret: str) -> str:
     """A masked secret for display: a short prefix, then stars (at most 4 shown, never half)."""
     if len(secret) < 8:

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import Finding, Kind, Severity, Verdict
-from . import REDACTED, RunInfo, mask, sorted_findings
+from . import REDACTED, RunInfo, mask, remediation_uri, sorted_findings
 from .plain import skipped_line, verdict_line
 from .scrub import Scrubber
 
@@ -126,9 +126,18 @@ def _finding(f: Finding, hide: Callable[[str], str], hide_in: Callable[[str], st
         detail = "; ".join(part for part in (v.reason, v.identity) if part)
         lines.append(Text(f"    verified: {v.verdict.value}" + (f" ({detail})" if detail else ""),
                           style="bold red" if v.verdict is Verdict.VALID else ""))
-    where = f"at {f.remediation}" if f.remediation else "with the provider that issued it"
-    lines.append(Text(f"    fix: revoke or rotate it {where}, then remove it from the code", style="dim"))
+    lines.append(Text(f"    fix: {_fix(f.remediation)}", style="dim"))
     return lines
+
+
+def _fix(remediation: str) -> str:
+    """The provider's revoke page when the rule names one; the rule's own advice when it gives it in words."""
+    uri = remediation_uri(remediation)
+    if uri:
+        return f"revoke or rotate it at {uri}, then remove it from the code"
+    if remediation.strip():
+        return remediation.strip()
+    return "revoke or rotate it with the provider that issued it, then remove it from the code"
 
 
 def _matched_line(

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model import Confidence, Finding, Kind, Rule, Severity, Verdict
-from . import REDACTED, RunInfo, sorted_findings
+from . import REDACTED, RunInfo, remediation_uri, sorted_findings
 from .scrub import Scrubber
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -232,7 +232,7 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         "fullDescription": {"text": _full_description(rule)},
         "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)} if rule.kind is Kind.SECRET
         else {"text": _identifier_help(rule), "markdown": _identifier_help(rule)},
-        "helpUri": rule.remediation or information_uri(),
+        "helpUri": remediation_uri(rule.remediation) or information_uri(),
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {
             "tags": tags[:MAX_RULE_TAGS],
@@ -267,9 +267,13 @@ def _identifier_help(rule: Rule) -> str:
     )
 
 
-def _rotate(rule: Rule) -> str:
-    where = f"at {rule.remediation}" if rule.remediation else "with the provider that issued it"
-    return f"Revoke or rotate the credential {where}, and treat it as compromised even if the repository is private."
+def _rotate(rule: Rule, link: str = "{}") -> str:
+    """The first step of the fix: where to revoke (``link`` formats the provider's page), then the rule's
+    own advice when it gives advice in words rather than a page."""
+    uri = remediation_uri(rule.remediation)
+    where = "at " + link.format(uri) if uri else "with the provider that issued it"
+    advice = f" {_sentence(rule.remediation)}" if rule.remediation.strip() and uri is None else ""
+    return f"Revoke or rotate the credential {where}, and treat it as compromised even if the repository is private.{advice}"
 
 
 def _help_text(rule: Rule) -> str:
@@ -288,7 +292,6 @@ def _help_text(rule: Rule) -> str:
 
 
 def _help_markdown(rule: Rule) -> str:
-    link = f"at <{rule.remediation}>" if rule.remediation else "with the provider that issued it"
     return "\n".join(
         [
             f"**{_sentence(rule.description)}** leakscan rule `{rule.id}` found one in the code or in its git "
@@ -296,8 +299,7 @@ def _help_markdown(rule: Rule) -> str:
             "",
             "**How to fix it**",
             "",
-            f"1. Revoke or rotate the credential {link}, and treat it as compromised even if the repository is "
-            "private.",
+            f"1. {_rotate(rule, '<{}>')}",
             "2. Replace it in the code with a reference to a secret store or an environment variable.",
             "3. Deleting it from the latest commit is not enough: it stays in git history, so only revoking it "
             "closes the leak.",
