@@ -54,7 +54,7 @@ class Candidate:
     start: int
     end: int
     encoding: str
-    text: bytes
+    text: bytes = dataclasses.field(repr=False)  # the decoded text holds the secret
 
 
 def candidates(data: bytes) -> Iterator[Candidate]:

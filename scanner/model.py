@@ -127,7 +127,7 @@ class CommitInfo:
     author: str = ""
     email: str = ""
     date: str = ""  # ISO 8601
-    message: str = ""  # summary line
+    message: str = field(default="", repr=False)  # summary line: a commit message can hold a secret
 
 
 @dataclass(frozen=True)

@@ -160,3 +160,9 @@ def test_a_long_wrapped_text_is_decoded_piecewise_and_keeps_its_end(decoding_eng
     assert len(text) > decoding.MAX_CANDIDATE_LENGTH  # larger than one candidate may be
     found = decoding_engine.scan(Chunk(data=text.encode(), path="log.b64")).findings
     assert [f.secret for f in found if f.rule_id == "github-pat"] == [token]
+
+
+def test_decoded_text_never_in_a_candidates_repr() -> None:
+    secret = "Hunter2S3cret!-long-enough"
+    (cand,) = decoding.candidates(f"password: {_b64(secret)}\n".encode())
+    assert secret.encode() in cand.text and secret not in repr(cand) and _b64(secret) not in repr(cand)

@@ -118,6 +118,14 @@ def test_secret_never_in_repr(engine) -> None:  # type: ignore[no-untyped-def]
     assert "AKIAZ5GMHYJKLOPQRS7T" not in repr(f)
 
 
+def test_secret_in_a_commit_message_never_in_a_findings_repr(engine) -> None:  # type: ignore[no-untyped-def]
+    from scanner.model import CommitInfo
+
+    commit = CommitInfo(sha="0" * 40, message="add key AKIAZ5GMHYJKLOPQRS7T")
+    (f,) = engine.scan(Chunk(data=b"add key AKIAZ5GMHYJKLOPQRS7T", path="(commit message)", commit=commit)).findings
+    assert f.commit is not None and "AKIAZ5GMHYJKLOPQRS7T" not in repr(f)
+
+
 def test_entropy() -> None:
     assert shannon_entropy(b"aaaa") == 0
     assert shannon_entropy(b"abcd") == 2.0

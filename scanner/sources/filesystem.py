@@ -6,7 +6,7 @@ import itertools
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ..model import Chunk
@@ -45,7 +45,7 @@ class FileItem:
 
 @dataclass(frozen=True)
 class StdinItem:
-    data: bytes
+    data: bytes = field(repr=False)
 
     @property
     def size(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..model import Chunk, Finding
 from . import Notes
@@ -28,7 +28,7 @@ class AddedLines:
     line numbers in the staged version, and which of those numbers are added lines."""
 
     path: str
-    data: bytes
+    data: bytes = field(repr=False)  # added lines: what a secret would be in
     line_numbers: tuple[int, ...]
     added: frozenset[int]
 
