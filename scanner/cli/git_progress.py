@@ -1,4 +1,4 @@
-"""A rich progress bar on stderr for history scans: commits, changes, MB and MB/s (terminals only)."""
+"""Progress on stderr for history scans (terminals only): the clone of a remote, then commits, changes, MB, MB/s."""
 from __future__ import annotations
 
 import sys
@@ -34,3 +34,16 @@ def history_progress(enabled: bool) -> Iterator[Callable[[int, int, int, int], N
 
     with progress:
         yield update
+
+
+@contextmanager
+def clone_progress(enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """Yield a callback showing git's latest clone progress line, or None (not a terminal, --quiet)."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    with Console(file=sys.stderr).status("clone") as status:
+        yield lambda line: status.update(Text(f"clone: {line}", no_wrap=True, overflow="ellipsis"))

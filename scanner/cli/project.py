@@ -18,6 +18,7 @@ from ..errors import ConfigError
 from ..markers import marker_set
 from ..model import Finding
 from ..ruleset import build_spec, default_rules
+from ..sources.remote_url import is_remote
 
 if TYPE_CHECKING:  # imported where a baseline is read or written: most scans have none
     from .. import baseline as baseline_mod
@@ -57,11 +58,13 @@ class Suppressed:
 
 def load_project(root: str, options: ProjectOptions = ProjectOptions()) -> Project:
     builtin = default_rules()
-    path = options.config_file or (find_config(root) if options.project_files else None)
+    # A repository URL is no path: its files must not be looked for around the current directory.
+    local = options.project_files and not is_remote(root)
+    path = options.config_file or (find_config(root) if local else None)
     if options.config_file and not os.path.isfile(options.config_file):
         raise ConfigError(f"{options.config_file}: config file not found")
     config = load_config(path, builtin) if path else Config()
-    ignore_path = find_project_file(root, (ignorefile.IGNORE_NAME,)) if options.project_files else None
+    ignore_path = find_project_file(root, (ignorefile.IGNORE_NAME,)) if local else None
     ignores = ignorefile.load_ignore(ignore_path) if ignore_path else None
     base = None
     if options.baseline_file:

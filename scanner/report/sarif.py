@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
@@ -22,6 +23,8 @@ from .. import __version__
 from ..model import Confidence, Finding, Kind, Rule, Severity, Verdict
 from . import REDACTED, RunInfo, remediation_uri, sorted_findings
 from .scrub import Scrubber
+
+_URL_ROOT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 # pyproject.toml's [project.urls] Repository, for runs from a source tree that is not installed.
@@ -115,7 +118,8 @@ def build(
     ordered = sorted_findings(_scrubbed(f, scrub) for f in findings)
     rules = [_scrubbed_rule(rule, scrub) for rule in _rules_for(ordered, info.rules)]
     index = {rule.id: i for i, rule in enumerate(rules)}
-    root = os.path.abspath(info.root or ".")
+    root = info.root or "."  # a remote repository's root is its URL (credentials removed), not a path
+    root = root if _URL_ROOT.match(root) else os.path.abspath(root)
     occurrences: Counter[tuple[str, str, str]] = Counter()
     results = []
     for f in ordered:
@@ -391,7 +395,7 @@ def _relative_path(f: Finding, root: str) -> str:
 
 
 def _dir_uri(root: str) -> str:
-    uri = PurePath(root).as_uri()
+    uri = root if _URL_ROOT.match(root) else PurePath(root).as_uri()
     return uri if uri.endswith("/") else uri + "/"
 
 

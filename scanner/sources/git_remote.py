@@ -1,0 +1,133 @@
+"""A remote repository cloned with the git CLI as a bare mirror into a private temporary directory, removed afterwards."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..errors import SourceError, UsageError
+from .git_common import GitRepo, git_env
+from .remote_url import SCHEMES, RemoteUrl
+
+CloneProgress = Callable[[str], None]  # one line of git's progress, credentials removed
+
+_KEPT_LINES = 200  # of git's stderr, for the error message: a clone's output is mostly progress
+_AUTH = ("could not read username", "could not read password", "authentication failed", "terminal prompts disabled",
+         "permission denied (publickey")
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+@contextmanager
+def cloned(remote: RemoteUrl, progress: CloneProgress | None = None) -> Iterator[GitRepo]:
+    """The mirror clone of ``remote``, for the duration of the block; always removed afterwards.
+
+    The clone lives in a directory only this user can read (mkdtemp: mode 0700), under $TMPDIR.
+    """
+    import tempfile
+
+    if remote.url.startswith("-"):  # parse_remote refuses these; git must never see one as an option
+        raise UsageError("not a repository URL (it starts with '-')")
+    try:
+        parent = tempfile.mkdtemp(prefix="leakscan-clone-")
+    except OSError as exc:
+        raise SourceError(f"cannot create a temporary directory for the clone: {exc.strerror or exc}") from None
+    try:
+        target = os.path.join(parent, "repo.git")
+        _clone(remote, target, progress)
+        yield GitRepo(git_dir=target, work_tree=None)
+    finally:
+        _remove(parent)
+
+
+def _clone(remote: RemoteUrl, target: str, progress: CloneProgress | None) -> None:
+    # Every ref the remote has (--mirror), every object: not --filter=blob:none, as a history scan reads
+    # every blob, which a partial clone would then fetch one lazy request at a time, mid-scan.
+    # No hooks: none copied from a template (--template=), none from the user's core.hooksPath
+    # (reference-transaction hooks run during a clone). The remote can set no config in a clone.
+    cmd = ["git", "-c", "core.hooksPath=/dev/null", "clone", "--mirror", "--template=",
+           "--progress" if progress else "--quiet", "--", remote.url, target]
+    env = {**git_env(), "GCM_INTERACTIVE": "never"}  # Git Credential Manager: no dialog either
+    env.setdefault("GIT_ALLOW_PROTOCOL", ":".join(s for s in SCHEMES if "+" not in s))
+    try:
+        # A session of its own has no terminal: ssh cannot ask for a passphrase or a host key either
+        # (GIT_TERMINAL_PROMPT only stops git's own prompts), so a private repository fails, never hangs.
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env=env, start_new_session=True)
+    except FileNotFoundError:
+        raise SourceError("git is not installed (no 'git' on PATH)") from None
+    except OSError as exc:
+        raise SourceError(f"cannot run git: {exc.strerror or exc}") from None
+    try:
+        lines = _read_lines(proc, remote, progress)
+        code = proc.wait()
+    except BaseException:  # Ctrl-C, SIGTERM: git is in another session, so it is stopped here
+        _kill(proc)
+        raise
+    if code != 0:
+        raise SourceError(f"cannot clone {remote.display}: {_reason(lines, code)}")
+
+
+def _read_lines(proc: subprocess.Popen[bytes], remote: RemoteUrl, progress: CloneProgress | None) -> list[str]:
+    """git's stderr as lines (progress ends its lines with CR), credentials removed; the last few kept."""
+    assert proc.stderr is not None
+    kept: list[str] = []
+    pending = b""
+    with proc.stderr:
+        while chunk := os.read(proc.stderr.fileno(), 1 << 16):  # what is there: progress comes in pieces
+            *done, pending = _LINE_END.split(pending + chunk)
+            for raw in done:
+                _take(raw, remote, progress, kept)
+        _take(pending, remote, progress, kept)
+    return kept
+
+
+def _take(raw: bytes, remote: RemoteUrl, progress: CloneProgress | None, kept: list[str]) -> None:
+    line = remote.scrub(raw.decode("utf-8", "replace").strip())
+    if not line:
+        return
+    if progress is not None:
+        progress(line)
+    kept.append(line)
+    del kept[:-_KEPT_LINES]
+
+
+def _reason(lines: list[str], code: int) -> str:
+    """git's first fatal line, without its prefix; named as an authentication failure when it is one."""
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    text = (fatal or [line for line in lines if not line.startswith("hint:")] or [f"git exited with status {code}"])[0]
+    text = text.removeprefix("fatal: ").removeprefix("error: ")
+    if any(marker in text.lower() for marker in _AUTH):
+        return f"authentication required ({text})"
+    return text
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Stop git and everything it started (ssh, index-pack, a remote helper): its whole process group."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _remove(path: str) -> None:
+    import shutil
+
+    # Processes of a killed clone may still be exiting, and write one more file: try again briefly.
+    for _attempt in range(20):
+        try:
+            shutil.rmtree(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.05)
+    try:
+        shutil.rmtree(path)
+    except OSError as exc:  # the scan's outcome stands; say what was left behind (a temporary path, no URL)
+        print(f"warning: cannot remove the temporary clone {path}: {exc.strerror or exc}", file=sys.stderr)

@@ -1,0 +1,358 @@
+"""`leakscan history URL`: a remote cloned as a bare mirror, scanned like a local repository, then removed."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from scanner.errors import SourceError, UsageError
+from scanner.sources.git_remote import cloned
+from scanner.sources.remote_url import is_remote, parse_remote
+from tests.conftest import REPO_ROOT, git
+from tests.gitrepo import AWS, GITHUB, SLACK, Run, commit, leakscan
+
+MakeRepo = Callable[..., Path]
+TOKEN = "tok3nS3cretValue42"
+
+
+@pytest.fixture
+def clone_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The directory temporary clones go to in this test (tempfile caches $TMPDIR: set its cache too)."""
+    where = tmp_path / "tmp"
+    where.mkdir()
+    monkeypatch.setenv("TMPDIR", str(where))
+    monkeypatch.setattr(tempfile, "tempdir", str(where))
+    return where
+
+
+@pytest.fixture
+def origin(make_repo: MakeRepo) -> Path:
+    """A work tree whose secrets sit on main, on a side branch only, and in a tag only."""
+    repo = make_repo("work")
+    commit(repo, "base", {"app.py": "print('hi')\n"})
+    commit(repo, "add key", {"app.py": f"print('hi')\naws_access_key_id = {AWS}\n"})
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, "side", {"side.cfg": f"token = {GITHUB}\n"})
+    git(repo, "checkout", "-q", "--detach", "main")
+    commit(repo, "release", {"release.cfg": f"slack = {SLACK}\n"})
+    git(repo, "tag", "v1")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "remove key", {"app.py": "print('hi')\n"})
+    return repo
+
+
+@pytest.fixture
+def bare(origin: Path, tmp_path: Path) -> Path:
+    git(tmp_path, "clone", "-q", "--mirror", str(origin), "origin.git")
+    return tmp_path / "origin.git"
+
+
+def _where(run: Run) -> set[tuple[str, int, str, str]]:
+    return {(f["path"], f["line"], f["rule_id"], f["commit"]) for f in run.findings}
+
+
+def _clones(where: Path) -> list[Path]:
+    return sorted(where.glob("leakscan-clone-*"))
+
+
+@pytest.mark.parametrize("kind", ["bare", "work-tree"])
+def test_url_scan_reports_the_findings_and_commits_of_the_local_scan(kind: str, origin: Path, bare: Path,
+                                                                     clone_tmp: Path, capsys) -> None:
+    repo = bare if kind == "bare" else origin
+    local = leakscan(capsys, "history", str(repo))
+    remote = leakscan(capsys, "history", repo.as_uri())
+    assert remote.code == local.code == 1, remote.stderr
+    assert _where(remote) == _where(local)
+    assert {f["path"] for f in remote.findings} == {"app.py", "side.cfg", "release.cfg"}  # every ref came along
+    assert _clones(clone_tmp) == []  # removed after a run with findings (exit 1)
+
+
+def test_clean_remote_exits_0_and_its_clone_is_removed(make_repo: MakeRepo, clone_tmp: Path, capsys) -> None:
+    repo = make_repo()
+    commit(repo, "clean", {"a.txt": "nothing here\n"})
+    run = leakscan(capsys, "history", repo.as_uri())
+    assert (run.code, run.findings) == (0, []), run.stderr
+    assert _clones(clone_tmp) == []
+
+
+def _selections(repo: Path) -> dict[str, list[str]]:
+    revs = git(repo, "rev-list", "--reverse", "main").split()
+    return {"branch": ["--branch", "side"], "since": ["--since", revs[1]], "range": ["--range", f"{revs[0]}..v1"],
+            "since-date": ["--since-date", "2000-01-01"], "since-date-future": ["--since-date", "2999-01-01"]}
+
+
+@pytest.mark.parametrize("option", ["branch", "since", "range", "since-date", "since-date-future"])
+def test_selection_options_work_on_the_clone_as_on_the_local_repository(option: str, bare: Path, clone_tmp: Path,
+                                                                          capsys) -> None:
+    args = _selections(bare)[option]
+    local = leakscan(capsys, "history", str(bare), *args)
+    remote = leakscan(capsys, "history", bare.as_uri(), *args)
+    assert (remote.code, _where(remote)) == (local.code, _where(local)), remote.stderr
+    everything = leakscan(capsys, "history", str(bare))
+    if option != "since-date":  # the selection really selects: some findings are left out
+        assert _where(local) < _where(everything)
+
+
+def test_clone_is_private_while_scanned_and_removed_after_an_error(bare: Path, clone_tmp: Path) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        with cloned(parse_remote(bare.as_uri())) as repo:
+            parent = Path(repo.git_dir).parent
+            assert parent.parent == clone_tmp
+            assert stat.S_IMODE(parent.stat().st_mode) == 0o700
+            assert git(parent, "--git-dir", repo.git_dir, "config", "--bool", "remote.origin.mirror").strip() == "true"
+            raise RuntimeError("boom")
+    assert _clones(clone_tmp) == []
+
+
+@pytest.mark.parametrize("setting", ["core.hooksPath", "init.templateDir"])
+def test_user_hooks_do_not_run_during_the_clone(setting: str, bare: Path, clone_tmp: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))  # HOME is shared by the session
+    where = tmp_path / "user-git"
+    (where / "hooks").mkdir(parents=True)
+    ran = tmp_path / "hook-ran"
+    hook = where / "hooks" / "reference-transaction"  # git runs it while a clone writes its refs
+    hook.write_text(f"#!/bin/sh\ntouch {ran}\n")
+    hook.chmod(0o755)
+    git(tmp_path, "config", "--global", setting, str(where / "hooks" if setting == "core.hooksPath" else where))
+    git(tmp_path, "clone", "-q", "--mirror", bare.as_uri(), "probe.git")
+    assert ran.exists()  # the hook does run for a plain clone...
+    ran.unlink()
+    with cloned(parse_remote(bare.as_uri())) as repo:
+        assert not (Path(repo.git_dir) / "hooks").exists()  # nothing copied from a template
+    assert not ran.exists()  # ...and not for ours
+
+
+UNREACHABLE = {
+    "missing-file-repo": "file:///nonexistent/repo.git",
+    "refused-https-with-token": f"https://user:{TOKEN}@127.0.0.1:1/x.git",
+    "refused-http-token-as-user": f"http://{TOKEN}@127.0.0.1:1/x.git",
+}
+
+
+@pytest.mark.parametrize("url", UNREACHABLE.values(), ids=UNREACHABLE.keys())
+def test_unreachable_url_exits_3_with_one_line_and_no_credential(url: str, clone_tmp: Path, capsys) -> None:
+    run = leakscan(capsys, "history", url)
+    assert run.code == 3
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot clone "), run.stderr
+    assert TOKEN not in run.stderr
+    assert _clones(clone_tmp) == []
+
+
+REFUSED = {
+    "scp-like-ssh-option": "-oProxyCommand=touch {marker}@host:repo.git",
+    "git-option": "--upload-pack=touch {marker}",
+    "ssh-host-option": "ssh://-oProxyCommand=touch%20{marker}/repo.git",
+    "ssh-user-option": "ssh://-oProxyCommand=touch%20{marker}@host/repo.git",
+    "ext-helper": "ext::sh -c touch% {marker}",
+    "unknown-scheme": "s3://bucket/repo.git",
+    "neither-path-nor-url": "no/such/dir",
+}
+
+
+@pytest.mark.parametrize("value", REFUSED.values(), ids=REFUSED.keys())
+def test_option_like_or_unsupported_value_exits_2_and_runs_nothing(value: str, tmp_path: Path, clone_tmp: Path,
+                                                                    capsys) -> None:
+    marker = tmp_path / "ran"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(["history", "--quiet", "--", value.format(marker=marker)])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert not marker.exists() and _clones(clone_tmp) == []
+
+
+PARSED = {
+    "https-token": (f"https://x-access-token:{TOKEN}@github.com/org/repo.git", "https://github.com/org/repo.git"),
+    "https-token-as-user": (f"https://{TOKEN}@github.com/org/repo", "https://github.com/org/repo"),
+    "https-query": (f"https://host/repo.git?private_token={TOKEN}", "https://host/repo.git"),
+    "ssh-password": (f"ssh://git:{TOKEN}@host:2222/org/repo.git", "ssh://git@host:2222/org/repo.git"),
+    "scp-like": ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
+    "file": ("file:///srv/git/repo.git", "file:///srv/git/repo.git"),
+}
+
+
+@pytest.mark.parametrize(("url", "display"), PARSED.values(), ids=PARSED.keys())
+def test_url_is_named_without_its_credentials(url: str, display: str) -> None:
+    remote = parse_remote(url)
+    assert is_remote(url)
+    assert remote.display == display
+    assert TOKEN not in repr(remote) and TOKEN not in remote.uri
+    assert remote.scrub(f"fatal: unable to access '{url}': no") == f"fatal: unable to access '{display}': no"
+    if TOKEN in url:  # and wherever git names the credential on its own
+        assert remote.scrub(f"could not read Password for {TOKEN}") == "could not read Password for ***"
+
+
+def test_scp_like_url_is_reported_as_an_ssh_uri() -> None:
+    assert parse_remote("git@github.com:org/repo.git").uri == "ssh://git@github.com/org/repo.git"
+
+
+NOT_URLS = {"relative-dir": "some/dir", "drive-letter": "C:/repo", "word": "repo"}
+
+
+@pytest.mark.parametrize("text", NOT_URLS.values(), ids=NOT_URLS.keys())
+def test_paths_are_not_urls(text: str) -> None:
+    assert not is_remote(text)
+
+
+def test_existing_path_that_looks_like_a_url_is_scanned_as_a_path(make_repo: MakeRepo, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    repo = make_repo("host:repo")  # git's scp-like shape, but a directory here: the path wins, as in git
+    commit(repo, "add", {"a.txt": f"aws_access_key_id = {AWS}\n"})
+    monkeypatch.chdir(tmp_path)
+    assert not is_remote("host:repo")
+    run = leakscan(capsys, "history", "host:repo")
+    assert run.code == 1 and [f["path"] for f in run.findings] == ["a.txt"], run.stderr
+
+
+def test_config_around_the_current_directory_does_not_apply_to_a_url(bare: Path, tmp_path: Path, clone_tmp: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    here = tmp_path / "project"
+    here.mkdir()
+    git(here, "init", "-q")
+    (here / ".leakscan.yaml").write_text("disabled_rules: [aws-access-key-id]\n")
+    monkeypatch.chdir(here)
+    local_with_config = leakscan(capsys, "history", str(bare), "--config", str(here / ".leakscan.yaml"))
+    assert "aws-access-key-id" not in {f["rule_id"] for f in local_with_config.findings}
+    run = leakscan(capsys, "history", bare.as_uri())
+    assert "aws-access-key-id" in {f["rule_id"] for f in run.findings}, run.stderr
+    with_config = leakscan(capsys, "history", bare.as_uri(), "--config", str(here / ".leakscan.yaml"))
+    assert _where(with_config) == _where(local_with_config)  # --config applies
+
+
+# -- over HTTP, from a server on loopback ------------------------------------------------------------------
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+class _AuthRequired(_Quiet):
+    def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="repo"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@contextmanager
+def _serve(handler: type[SimpleHTTPRequestHandler], directory: Path) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def http_port(bare: Path) -> Iterator[int]:
+    """git's 'dumb' HTTP protocol: the bare repository's files, served as they are."""
+    git(bare, "update-server-info")
+    with _serve(_Quiet, bare.parent) as port:
+        yield port
+
+
+def test_url_with_credentials_never_shows_them(bare: Path, http_port: int, clone_tmp: Path, capsys) -> None:
+    url = f"http://user:{TOKEN}@127.0.0.1:{http_port}/origin.git"
+    local = leakscan(capsys, "history", str(bare))
+    run = leakscan(capsys, "history", url)
+    assert run.code == 1 and _where(run) == _where(local), run.stderr
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["history", url, "--format", "sarif", "--jobs", "1", "--verbose"])
+    out = capsys.readouterr()
+    sarif = json.loads(out.out)
+    root = sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+    assert root == f"http://127.0.0.1:{http_port}/origin.git/"
+    assert TOKEN not in out.out and TOKEN not in out.err and TOKEN not in run.stderr
+    assert _clones(clone_tmp) == []
+
+
+def test_clone_progress_lines_carry_no_credential(bare: Path, http_port: int, clone_tmp: Path) -> None:
+    lines: list[str] = []
+    with cloned(parse_remote(f"http://user:{TOKEN}@127.0.0.1:{http_port}/origin.git"), lines.append) as repo:
+        assert git(Path(repo.git_dir), "rev-parse", "--verify", "v1").strip()
+    assert lines and not any(TOKEN in line for line in lines)
+
+
+@pytest.mark.parametrize("credentials", ["", f"user:{TOKEN}@"], ids=["none", "rejected"])
+def test_repository_that_needs_a_password_fails_at_once_with_exit_3(credentials: str, bare: Path, clone_tmp: Path,
+                                                                    capsys) -> None:
+    with _serve(_AuthRequired, bare.parent) as port:
+        started = time.monotonic()
+        run = leakscan(capsys, "history", f"http://{credentials}127.0.0.1:{port}/origin.git")
+        assert time.monotonic() - started < 30  # no prompt waited for
+    assert run.code == 3
+    assert run.stderr.startswith("error: cannot clone http://127.0.0.1:") and "authentication" in run.stderr
+    assert len(run.stderr.splitlines()) == 1 and TOKEN not in run.stderr
+    assert _clones(clone_tmp) == []
+
+
+def test_source_error_names_the_url_without_credentials(clone_tmp: Path) -> None:
+    with pytest.raises(SourceError) as info:
+        with cloned(parse_remote(f"https://user:{TOKEN}@127.0.0.1:1/x.git")):
+            pass
+    assert str(info.value).startswith("cannot clone https://127.0.0.1:1/x.git: ") and TOKEN not in str(info.value)
+
+
+def test_option_like_url_is_refused_before_git_runs(clone_tmp: Path) -> None:
+    with pytest.raises(UsageError):
+        parse_remote("-oProxyCommand=x@host:repo")
+
+
+# -- interrupted: Ctrl-C and a CI runner's SIGTERM ---------------------------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"  # exited, not yet reaped by its new parent
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_clone_is_stopped_and_removed(signum: int, tmp_path: Path, clone_tmp: Path) -> None:
+    ssh = tmp_path / "fake-ssh"
+    started = tmp_path / "ssh-pid"
+    ssh.write_text(f"#!/bin/sh\necho $$ > {started}.tmp && mv {started}.tmp {started}\nexec sleep 60\n")
+    ssh.chmod(0o755)
+    env = {**os.environ, "GIT_SSH_COMMAND": str(ssh), "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "scanner", "history", "ssh://git@example.invalid/repo.git"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), proc.communicate()
+    assert len(_clones(clone_tmp)) == 1  # the clone is under way
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip() == "interrupted"
+    assert _clones(clone_tmp) == []
+    pid = int(started.read_text())
+    deadline = time.monotonic() + 5
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)  # the ssh git started was stopped with the clone
