@@ -20,7 +20,7 @@ TOP_KEYS = {
     "version", "use_default_rules", "rules", "disabled_rules", "rule_overrides", "allowlist", "allowlists",
     "options", "inline_markers", "peer_markers",
 }
-OPTION_KEYS = {"max_file_size", "scan_binaries", "decode_depth", "jobs", "identifiers"}
+OPTION_KEYS = {"max_file_size", "scan_binaries", "decode_depth", "jobs", "identifiers", "max_archive_depth"}
 OVERRIDE_KEYS = {"entropy", "severity", "confidence", "allowlist", "allowlists", "replace_allowlists"}
 ALLOWLIST_KEYS = {"description", "paths", "path_regexes", "regexes", "regex_target", "stopwords", "commits"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
@@ -49,6 +49,7 @@ class ScanOptions:
     decode_depth: int | None = None
     jobs: int | None = None
     identifiers: bool | None = None  # false: leave identifier findings out (--no-identifiers)
+    max_archive_depth: int | None = None  # 0: archives are not opened (--max-archive-depth)
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,7 @@ def _options(doc: Mapping[str, Any], v: _Validator) -> ScanOptions:
         decode_depth=v.integer(section, p, "decode_depth", 0, 8),
         jobs=v.integer(section, p, "jobs", 0, 256),
         identifiers=identifiers,
+        max_archive_depth=v.integer(section, p, "max_archive_depth", 0, 8),
     )
 
 

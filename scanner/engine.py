@@ -36,6 +36,7 @@ class EngineSpec:
     use_hyperscan: bool = True
     decode_depth: int = 0
     markers: MarkerSet | None = None  # inline allow markers honoured (None: off)
+    archive_depth: int = 2  # archives opened this deep by the sources that read files (0: none)
 
 
 @dataclass

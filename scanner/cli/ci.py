@@ -84,7 +84,7 @@ def ci(repo: str, mode: str, rev_range: str, summary_file: str, github_output: s
     if mode == "dir":
         spec = load_spec(repo)
         notes = Notes()
-        items = list(walk([repo], notes, max_file_size=max_file_size))
+        items = list(walk([repo], notes, max_file_size=max_file_size, archive_depth=spec.archive_depth))
         report = pipeline.run(spec, items, jobs=jobs)
         report.notes.merge(notes)
         info = RunInfo(command="scan", root=repo)

@@ -17,12 +17,14 @@ from ..engine import EngineSpec
 from ..errors import EXIT_CLEAN, EXIT_FINDINGS, LeakscanError, SourceError
 from ..model import Confidence, Finding, Kind
 from ..pipeline import ScanReport
+from ..sources.archives import DEFAULT_DEPTH as DEFAULT_ARCHIVE_DEPTH
 from ..report import RunInfo
 from . import project as project_mod
 from .verifying import check_verify_usage, failing, verify_options, verify_step
 
 DEFAULT_DECODE_DEPTH = 2
 _DECODE_DEPTH = "leakscan.decode_depth"
+_ARCHIVE_DEPTH = "leakscan.max_archive_depth"
 FORMATS = ("console", "json", "jsonl", "sarif")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
 
@@ -120,14 +122,18 @@ def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--decode-depth", type=click.IntRange(0, 8), default=None,
                      help=f"Decode base64, hex and percent-encoded strings and scan what they hold, this many "
                           f"levels deep (default {DEFAULT_DECODE_DEPTH}; 0 turns decoding off)."),
+        click.option("--max-archive-depth", type=click.IntRange(0, 8), default=None,
+                     help=f"Scan inside zip/jar, tar, gzip, bzip2 and xz archives, archives in them this many levels "
+                          f"deep (default {DEFAULT_ARCHIVE_DEPTH}; 0 turns it off)."),
     ]
     for option in reversed(options):
         f = option(f)
     inner = f
 
     @functools.wraps(inner)
-    def wrapper(*args: Any, decode_depth: int | None, **kwargs: Any) -> Any:
-        click.get_current_context().meta[_DECODE_DEPTH] = decode_depth  # read by load_spec
+    def wrapper(*args: Any, decode_depth: int | None, max_archive_depth: int | None, **kwargs: Any) -> Any:
+        meta = click.get_current_context().meta  # read by load_spec
+        meta[_DECODE_DEPTH], meta[_ARCHIVE_DEPTH] = decode_depth, max_archive_depth
         return inner(*args, **kwargs)
 
     return project_mod.project_options(wrapper)
@@ -224,7 +230,9 @@ def load_spec(root: str, **options: Any) -> EngineSpec:
     if depth is None:  # the command line wins over the config file, which wins over the default
         depth = project.config.options.decode_depth
     options.setdefault("decode_depth", DEFAULT_DECODE_DEPTH if depth is None else depth)
-    return project_mod.spec_for(project, **options)
+    archives = ctx.meta.get(_ARCHIVE_DEPTH) if ctx is not None else None  # the config filled it in if unset
+    spec = project_mod.spec_for(project, **options)
+    return dataclasses.replace(spec, archive_depth=DEFAULT_ARCHIVE_DEPTH if archives is None else archives)
 
 
 def finish(report: ScanReport, spec: EngineSpec, out: OutputOptions, info: RunInfo,

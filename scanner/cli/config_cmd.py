@@ -76,6 +76,7 @@ def resolved(project: Project) -> dict[str, Any]:
             "decode_depth": opts.decode_depth,
             "jobs": opts.jobs,
             "identifiers": opts.identifiers,
+            "max_archive_depth": opts.max_archive_depth,
         },
         "inline_markers": {
             "enabled": markers_on,

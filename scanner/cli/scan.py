@@ -11,6 +11,7 @@ from .. import pipeline
 from ..errors import SourceError
 from ..report import RunInfo
 from ..sources import Notes, WorkItem
+from ..sources.archives import ArchiveOptions
 from ..sources.filesystem import StdinItem, walk
 from ..sources.roots import scan_root
 from .common import OutputOptions, engine_options, finish, load_spec, output_options
@@ -29,9 +30,10 @@ def scan(paths: tuple[str, ...], out: OutputOptions, jobs: int, max_file_size: i
     fs_paths = [p for p in paths if p != "-"]
     spec = load_spec(fs_paths[0] if fs_paths else ".")
     notes = Notes()
-    stdin: list[WorkItem] = [StdinItem(sys.stdin.buffer.read())] if "-" in paths else []
+    archives = ArchiveOptions(spec.archive_depth, scan_binaries, max_file_size)
+    stdin: list[WorkItem] = [StdinItem(sys.stdin.buffer.read(), archives)] if "-" in paths else []
     files = walk(fs_paths, notes, max_file_size=max_file_size, follow_symlinks=follow_symlinks,
-                 scan_binaries=scan_binaries)
+                 scan_binaries=scan_binaries, archive_depth=spec.archive_depth)
     if fs_paths and not stdin and not any(os.path.lexists(p) for p in fs_paths):
         for _ in files:  # nothing to scan: the walk notes why
             pass

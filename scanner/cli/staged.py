@@ -12,6 +12,7 @@ from ..report import RunInfo
 from ..sources import Notes
 from ..sources.git_common import open_repo
 from ..sources.git_staged import added_lines, on_added_lines, staged_diff
+from ..sources.staged_archives import staged_archives
 from .common import OutputOptions, engine_options, finish, load_spec, output_options
 from .hooks import hook_hint
 
@@ -30,6 +31,7 @@ def staged(repo: str, out: OutputOptions, jobs: int, max_file_size: int) -> None
     spec = load_spec(git_repo.work_tree or repo)
     report = pipeline.run(spec, items, jobs=jobs)
     report.findings = on_added_lines(report.findings, items)
+    report.findings += staged_archives(git_repo, spec, notes, max_file_size, {item.path for item in items})
     report.notes.merge(notes)
     hook = bool(os.environ.get("PRE_COMMIT"))  # run by pre-commit: a short, redacted report and the way out
     if hook:

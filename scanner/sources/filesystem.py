@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import itertools
 import os
 import stat
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ..model import Chunk
-from . import Notes, chunking
+from . import Notes, archives, chunking
 from .text import is_binary, utf8_blocks
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
@@ -24,6 +25,7 @@ class FileItem:
     display: str  # how to report it
     size: int
     scan_binaries: bool = False
+    archive_options: archives.ArchiveOptions = archives.ArchiveOptions()  # how deep to open archives, limits
 
     def chunks(self, notes: Notes) -> Iterator[Chunk]:
         try:
@@ -40,19 +42,29 @@ class FileItem:
             size = chunking.chunk_size()
             # Read at most what the file held when opened: a file that keeps growing ends too.
             pieces = _pieces(fh, st.st_size, size, self.display, notes)
+            if self.archive_options.max_depth:
+                head = next(pieces, b"")
+                kind = archives.sniff(head)
+                if kind is not None:  # whatever its name: a .dat that is a zip is opened too
+                    fh.seek(0)
+                    with io.BufferedReader(fh) as buffered:
+                        yield from archives.archive_chunks(buffered, self.display, kind, notes, self.archive_options)
+                    return
+                pieces = itertools.chain((head,), pieces)
             yield from stream_chunks(pieces, self.display, notes, scan_binaries=self.scan_binaries, size=size)
 
 
 @dataclass(frozen=True)
 class StdinItem:
     data: bytes = field(repr=False)
+    archive_options: archives.ArchiveOptions = archives.ArchiveOptions()
 
     @property
     def size(self) -> int:
         return len(self.data)
 
     def chunks(self, notes: Notes) -> Iterator[Chunk]:
-        yield from file_chunks(self.data, "-", notes)
+        yield from archives.data_chunks(self.data, "-", notes, self.archive_options) or file_chunks(self.data, "-", notes)
 
 
 def _reason(exc: OSError) -> str:
@@ -121,11 +133,14 @@ def walk(
     max_file_size: int | None,
     follow_symlinks: bool = False,
     scan_binaries: bool = False,
+    archive_depth: int = archives.DEFAULT_DEPTH,
 ) -> Iterator[FileItem]:
     """Yield a FileItem for every regular file under the given paths, in a stable order.
 
-    What cannot be read is noted in ``notes.errors`` and skipped; the walk goes on.
+    What cannot be read is noted in ``notes.errors`` and skipped; the walk goes on. Archives are opened
+    ``archive_depth`` levels deep (0: not at all); their members follow the same size and binary options.
     """
+    opened = archives.ArchiveOptions(archive_depth, scan_binaries, max_file_size)
     for root in paths:
         try:
             st = os.stat(root) if follow_symlinks else os.lstat(root)
@@ -133,9 +148,9 @@ def walk(
             notes.errors.append(f"{root}: {_reason(exc)}")
             continue
         if stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and os.path.isdir(root)):
-            yield from _walk_dir(root, notes, max_file_size, follow_symlinks, scan_binaries)
+            yield from _walk_dir(root, notes, max_file_size, follow_symlinks, opened)
         elif stat.S_ISREG(st.st_mode) or (stat.S_ISLNK(st.st_mode) and os.path.isfile(root)):
-            item = _file_item(root, root, os.stat(root).st_size, notes, max_file_size, scan_binaries)
+            item = _file_item(root, root, os.stat(root).st_size, notes, max_file_size, opened)
             if item is not None:
                 yield item
         elif stat.S_ISLNK(st.st_mode):
@@ -145,16 +160,16 @@ def walk(
 
 
 def _file_item(
-    path: str, display: str, size: int, notes: Notes, max_file_size: int | None, scan_binaries: bool
+    path: str, display: str, size: int, notes: Notes, max_file_size: int | None, opened: archives.ArchiveOptions
 ) -> FileItem | None:
     if max_file_size is not None and size > max_file_size:
         notes.skipped.append((display, f"larger than --max-file-size ({size} bytes)"))
         return None
-    return FileItem(path=path, display=display, size=size, scan_binaries=scan_binaries)
+    return FileItem(path=path, display=display, size=size, scan_binaries=opened.scan_binaries, archive_options=opened)
 
 
 def _walk_dir(
-    root: str, notes: Notes, max_file_size: int | None, follow_symlinks: bool, scan_binaries: bool
+    root: str, notes: Notes, max_file_size: int | None, follow_symlinks: bool, opened: archives.ArchiveOptions
 ) -> Iterator[FileItem]:
     # An explicit stack, not recursion: a hostile tree may nest thousands of directories deep.
     seen: set[tuple[int, int]] = set()  # directories entered, so a followed symlink loop ends
@@ -185,7 +200,7 @@ def _walk_dir(
                         subdirs.append(path)
                 elif entry.is_file(follow_symlinks=follow_symlinks):
                     size = entry.stat(follow_symlinks=follow_symlinks).st_size
-                    item = _file_item(path, path, size, notes, max_file_size, scan_binaries)
+                    item = _file_item(path, path, size, notes, max_file_size, opened)
                     if item is not None:
                         yield item
                 elif entry.is_symlink() and not os.path.exists(path):

@@ -19,6 +19,7 @@ from operator import not_
 from ..engine import Engine
 from ..model import Chunk, Finding
 from . import Notes
+from .archives import ArchiveOptions, change_findings, sniff
 from .git_blobs import read_blobs
 from .text import SNIFF, is_binary, to_utf8
 
@@ -106,6 +107,9 @@ def scan_change(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes,
     if max_file_size is not None and len(new) > max_file_size:
         notes.skipped.append((path, f"a version larger than --max-file-size ({len(new)} bytes)"))
         return []
+    if engine.spec.archive_depth and sniff(new):  # scanned whole: an archive has no added lines
+        return change_findings(engine, new, old, path, notes,
+                               ArchiveOptions(engine.spec.archive_depth, scan_binaries, max_file_size))
     if is_binary(new):
         if not scan_binaries:
             return []
