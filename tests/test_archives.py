@@ -392,6 +392,15 @@ def test_history_reports_a_secret_in_an_archive_once_at_the_commit_that_added_it
     assert [(f["path"], f["line"], f["commit"]) for f in run.findings] == [("deploy.zip!app/.env", 3, leak)]
 
 
+def test_history_does_not_report_a_moved_archive_again(make_repo: MakeRepo, capsys) -> None:
+    repo = make_repo()
+    leak = _commit_zip(repo, "leak", {"app/.env": ENV})
+    git(repo, "mv", "deploy.zip", "release.zip")
+    commit(repo, "rename")
+    run = leakscan(capsys, "history", str(repo))
+    assert [(f["path"], f["commit"]) for f in run.findings] == [("deploy.zip!app/.env", leak)]
+
+
 def test_history_reports_a_secret_added_again_to_a_new_archive_path(make_repo: MakeRepo, capsys) -> None:
     repo = make_repo()
     first = _commit_zip(repo, "leak", {"app/.env": ENV})
@@ -418,6 +427,15 @@ def test_change_findings_drop_a_secret_the_previous_version_already_held(engine:
     again = change_findings(engine, new, b"", "x.zip", Notes(), ArchiveOptions())
     assert {(f.path, f.rule_id) for f in again} == {("x.zip!c.txt", "github-pat"),
                                                     ("x.zip!renamed/b.env", "aws-access-key-id")}
+
+
+def test_change_findings_do_not_read_zip_entries_the_previous_version_held_unchanged(engine: Engine) -> None:
+    old = zip_bytes({"a.env": ENV, "b.txt": "x\n"})
+    new = zip_bytes({"a.env": ENV, "b.txt": "y\n", "c.txt": TOKEN})
+    notes = Notes()
+    found = change_findings(engine, new, old, "x.zip", notes, ArchiveOptions())
+    assert {(f.path, f.rule_id) for f in found} == {("x.zip!c.txt", "github-pat")}
+    assert notes.files_scanned == 2  # b.txt and c.txt: a.env is the same entry (name, CRC, size)
 
 
 def test_staged_archive_with_a_key_blocks_the_commit(make_repo: MakeRepo, capsys,

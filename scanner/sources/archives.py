@@ -33,7 +33,9 @@ _ZIP_METHODS = frozenset({0, 8, 12, 14})  # stored, deflate, bzip2, lzma: what z
 # What a compressed single file's name loses: ``config.json.gz`` holds ``config.json``.
 _SUFFIXES = {".gz": "", ".bz2": "", ".xz": "", ".z": "", ".tgz": ".tar", ".tbz2": ".tar", ".txz": ".tar"}
 _SNIFF_PIECE = 64 << 10  # a member's first read: enough to tell text, binary and archive apart
-_EMPTY_BZIP2 = b"\x17rE8P\x90"
+_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"\xfd7zXZ\x00", b"BZh")
+_BZIP2_LEVELS = frozenset(bytes([c]) for c in b"123456789")
+_EMPTY_BZIP2 = b"\x17rE8P\x90"  # after "BZh9": the end-of-stream marker of an empty stream
 
 
 def max_bytes() -> int:
@@ -44,18 +46,17 @@ def max_bytes() -> int:
 
 def sniff(head: bytes) -> str | None:
     """The kind of archive ``head`` (a file's first bytes, 512 or more for tar) starts, or None."""
-    if head[:4] == b"PK\x03\x04":
-        return "zip"
-    if head[:2] == b"\x1f\x8b":
-        return "gzip"
-    if head[:6] == b"\xfd7zXZ\x00":
-        return "xz"
-    if head[:3] == b"BZh" and head[3:4] in (b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9") and (
-            head[4:10] in (b"1AY&SY", _EMPTY_BZIP2)):
-        return "bzip2"
-    if is_tar(head):
-        return "tar"
-    return None
+    if head.startswith(_MAGIC):  # one call for the common answer: history sniffs every version it reads
+        if head.startswith(b"PK\x03\x04"):
+            return "zip"
+        if head.startswith(b"\x1f\x8b"):
+            return "gzip"
+        if head.startswith(b"\xfd7zXZ\x00"):
+            return "xz"
+        if head[3:4] in _BZIP2_LEVELS and head[4:10] in (b"1AY&SY", _EMPTY_BZIP2):
+            return "bzip2"
+        return None
+    return "tar" if head.startswith(b"ustar", 257) and is_tar(head) else None
 
 
 def is_tar(head: bytes) -> bool:
@@ -91,6 +92,7 @@ class _Budget:
     members_left: int
     stopped: bool = False
     damaged: set[str] = field(default_factory=set)  # archives whose damage a member's warning named
+    unchanged: frozenset[tuple[str, int, int]] = frozenset()  # top-level zip entries (name, CRC, size) to skip
 
     def allowance(self, want: int, where: str) -> int:
         """How much of ``want`` may still be decompressed; at the cap, one warning and nothing more."""
@@ -116,18 +118,23 @@ class _Budget:
         self.notes.warnings.append(text)
 
 
-def archive_chunks(fh: IO[bytes], display: str, kind: str, notes: Notes, options: ArchiveOptions) -> Iterator[Chunk]:
-    """Chunks of every member of the archive in ``fh`` (read from its start), nested ones to the depth."""
-    budget = _Budget(notes, options, max_bytes(), MAX_MEMBERS)
+def archive_chunks(fh: IO[bytes], display: str, kind: str, notes: Notes, options: ArchiveOptions,
+                   unchanged: frozenset[tuple[str, int, int]] = frozenset()) -> Iterator[Chunk]:
+    """Chunks of every member of the archive in ``fh`` (read from its start), nested ones to the depth.
+
+    ``unchanged``: zip entries (name, CRC-32, size) an earlier version held the same, not read again.
+    """
+    budget = _Budget(notes, options, max_bytes(), MAX_MEMBERS, unchanged=unchanged)
     yield from _open(fh, display, kind, budget, 1)
 
 
-def data_chunks(data: bytes, display: str, notes: Notes, options: ArchiveOptions) -> Iterator[Chunk] | None:
+def data_chunks(data: bytes, display: str, notes: Notes, options: ArchiveOptions,
+                unchanged: frozenset[tuple[str, int, int]] = frozenset()) -> Iterator[Chunk] | None:
     """Chunks of the members of an in-memory archive (standard input, a git blob); None if it is none."""
     kind = sniff(data[: chunking.MIN_CHUNK_SIZE]) if options.max_depth > 0 else None
     if kind is None:
         return None
-    return archive_chunks(io.BytesIO(data), display, kind, notes, options)
+    return archive_chunks(io.BytesIO(data), display, kind, notes, options, unchanged)
 
 
 def change_findings(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes,
@@ -140,13 +147,35 @@ def change_findings(engine: Engine, new: bytes, old: bytes, path: str, notes: No
     found: list[Finding] = []
     if engine.path_allowed(path):
         return found
-    for chunk in data_chunks(new, path, notes, options) or ():
+    # A jar rebuilt on every commit mostly holds the same entries: those are not decompressed again.
+    for chunk in data_chunks(new, path, notes, options, _zip_entries(old)) or ():
         if not engine.path_allowed(chunk.path):
             found.extend(engine.scan(chunk).findings)
     if not found or not old:
         return found
     held = [c.data for c in data_chunks(old, path, Notes(), options) or ()] or [old]  # its warnings were given
     return [f for f in found if not any(f.secret.encode("utf-8", "surrogatepass") in d for d in held)]
+
+
+def holds(data: bytes, secret: bytes, depth: int) -> bool:
+    """Whether a file's content holds ``secret``: in its bytes, or in an archive's members."""
+    if secret in data:
+        return True
+    chunks = data_chunks(data, "", Notes(), ArchiveOptions(depth)) if depth else None
+    return chunks is not None and any(secret in c.data for c in chunks)
+
+
+def _zip_entries(data: bytes) -> frozenset[tuple[str, int, int]]:
+    """(name, CRC-32, size) of each entry of a zip, or nothing if ``data`` is no readable zip."""
+    if not data.startswith(b"PK\x03\x04"):
+        return frozenset()
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return frozenset((i.filename, i.CRC, i.file_size) for i in zf.infolist())
+    except _errors():
+        return frozenset()
 
 
 # Everything the standard library's readers raise on a damaged archive (zipfile.BadZipFile and
@@ -186,7 +215,7 @@ def _zip(fh: IO[bytes], display: str, budget: _Budget, level: int) -> Iterator[C
         for info in zf.infolist():
             if budget.stopped or not budget.member(display):
                 return
-            if info.is_dir():
+            if info.is_dir() or (level == 1 and (info.filename, info.CRC, info.file_size) in budget.unchanged):
                 continue
             name = f"{display}!{info.filename}"
             if info.flag_bits & 0x1:

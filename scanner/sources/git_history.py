@@ -25,6 +25,7 @@ from ..engine import Engine, EngineSpec
 from ..errors import SourceError
 from ..model import Chunk, CommitInfo, Finding
 from . import Notes
+from .archives import holds
 from .git_blobs import MessageScan, TaskResult, close_readers, read_blobs
 from .git_changes import ChangeBatch, ChangeResult, PairKey
 from .git_common import GitRepo, first_line, git_env
@@ -285,7 +286,7 @@ class HistoryScan:
         missing = [b for b in blobs if b not in self._contents]
         for sha, data in read_blobs(self.repo.git_dir, missing):
             self._contents[sha] = data
-        return any(secret in self._contents.get(b, b"") for b in blobs)
+        return any(holds(self._contents.get(b, b""), secret, self.spec.archive_depth) for b in blobs)
 
     def _commit_info(self, sha: str) -> tuple[CommitInfo, int]:
         """The commit's metadata and its commit time (what "earliest" means), cached."""
