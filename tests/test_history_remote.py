@@ -1,6 +1,7 @@
 """`leakscan history URL`: a remote cloned as a bare mirror, scanned like a local repository, then removed."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ import pytest
 
 from scanner.cli import main
 from scanner.errors import SourceError, UsageError
-from scanner.sources.git_remote import cloned
+from scanner.sources.git_remote import _clone_command, cloned
 from scanner.sources.remote_url import is_remote, parse_remote
 from tests.conftest import REPO_ROOT, git
 from tests.gitrepo import AWS, GITHUB, SLACK, Run, commit, leakscan
@@ -221,19 +222,19 @@ def test_existing_path_that_looks_like_a_url_is_scanned_as_a_path(make_repo: Mak
     assert run.code == 1 and [f["path"] for f in run.findings] == ["a.txt"], run.stderr
 
 
-def test_config_around_the_current_directory_does_not_apply_to_a_url(bare: Path, tmp_path: Path, clone_tmp: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    here = tmp_path / "project"
+def test_project_files_around_the_current_directory_do_not_apply_to_a_url(bare: Path, tmp_path: Path, clone_tmp: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          capsys) -> None:
+    first = leakscan(capsys, "history", bare.as_uri())
+    aws = next(f for f in first.findings if f["rule_id"] == "aws-access-key-id")
+    here = tmp_path / "project"  # a checkout the user runs leakscan from, whose ignore file names the finding
     here.mkdir()
     git(here, "init", "-q")
-    (here / ".leakscan.yaml").write_text("disabled_rules: [aws-access-key-id]\n")
-    monkeypatch.chdir(here)
-    local_with_config = leakscan(capsys, "history", str(bare), "--config", str(here / ".leakscan.yaml"))
-    assert "aws-access-key-id" not in {f["rule_id"] for f in local_with_config.findings}
+    (here / ".leakscanignore").write_text(f"{aws['fingerprint']}\n")
+    (here / "sub").mkdir()
+    monkeypatch.chdir(here / "sub")
     run = leakscan(capsys, "history", bare.as_uri())
-    assert "aws-access-key-id" in {f["rule_id"] for f in run.findings}, run.stderr
-    with_config = leakscan(capsys, "history", bare.as_uri(), "--config", str(here / ".leakscan.yaml"))
-    assert _where(with_config) == _where(local_with_config)  # --config applies
+    assert run.code == 1 and _where(run) == _where(first), run.stderr
 
 
 # -- over HTTP, from a server on loopback ------------------------------------------------------------------
@@ -244,8 +245,13 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-class _AuthRequired(_Quiet):
+class _BasicAuth(_Quiet):
+    """Serves the files to user:TOKEN only, as a private repository's host does."""
+
     def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        if self.headers.get("Authorization") == "Basic " + base64.b64encode(f"user:{TOKEN}".encode()).decode():
+            super().do_GET()
+            return
         self.send_response(401)
         self.send_header("WWW-Authenticate", 'Basic realm="repo"')
         self.send_header("Content-Length", "0")
@@ -289,6 +295,24 @@ def test_url_with_credentials_never_shows_them(bare: Path, http_port: int, clone
     assert _clones(clone_tmp) == []
 
 
+def test_credentials_in_the_url_reach_the_server_but_neither_git_command_line_nor_clone_config(
+        bare: Path, clone_tmp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    store = tmp_path / "git-credentials"
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))  # HOME is shared by the session
+    git(tmp_path, "config", "--global", "credential.helper", f"store --file={store}")
+    git(bare, "update-server-info")
+    with _serve(_BasicAuth, bare.parent) as port:
+        url = f"http://user:{TOKEN}@127.0.0.1:{port}/origin.git"
+        cmd, env = _clone_command(parse_remote(url), str(tmp_path / "x.git"), progress=False)
+        assert not any(TOKEN in arg for arg in cmd)
+        with cloned(parse_remote(url)) as repo:
+            assert TOKEN not in (Path(repo.git_dir) / "config").read_text()
+            assert git(Path(repo.git_dir), "rev-parse", "--verify", "v1").strip()
+        run = leakscan(capsys, "history", url)
+    assert run.code == 1 and {f["path"] for f in run.findings} == {"app.py", "side.cfg", "release.cfg"}, run.stderr
+    assert not store.exists()  # the user's credential helper was not asked to keep the token
+
+
 def test_clone_progress_lines_carry_no_credential(bare: Path, http_port: int, clone_tmp: Path) -> None:
     lines: list[str] = []
     with cloned(parse_remote(f"http://user:{TOKEN}@127.0.0.1:{http_port}/origin.git"), lines.append) as repo:
@@ -296,10 +320,11 @@ def test_clone_progress_lines_carry_no_credential(bare: Path, http_port: int, cl
     assert lines and not any(TOKEN in line for line in lines)
 
 
-@pytest.mark.parametrize("credentials", ["", f"user:{TOKEN}@"], ids=["none", "rejected"])
+@pytest.mark.parametrize("credentials", ["", "user@", f"user:wrong{TOKEN}@"], ids=["none", "no-password", "wrong"])
 def test_repository_that_needs_a_password_fails_at_once_with_exit_3(credentials: str, bare: Path, clone_tmp: Path,
                                                                     capsys) -> None:
-    with _serve(_AuthRequired, bare.parent) as port:
+    git(bare, "update-server-info")
+    with _serve(_BasicAuth, bare.parent) as port:
         started = time.monotonic()
         run = leakscan(capsys, "history", f"http://{credentials}127.0.0.1:{port}/origin.git")
         assert time.monotonic() - started < 30  # no prompt waited for

@@ -20,6 +20,10 @@ _KEPT_LINES = 200  # of git's stderr, for the error message: a clone's output is
 _AUTH = ("could not read username", "could not read password", "authentication failed", "terminal prompts disabled",
          "permission denied (publickey")
 _LINE_END = re.compile(rb"[\r\n]")
+# A credential helper (git-credential(1)) answering 'get' with the URL's user name and password, when given.
+_HELPER = ("!f() { test \"$1\" = get || return 0; printf 'username=%s\\n' \"$LEAKSCAN_GIT_USERNAME\"; "
+           "if [ -n \"${LEAKSCAN_GIT_PASSWORD+set}\" ]; "
+           "then printf 'password=%s\\n' \"$LEAKSCAN_GIT_PASSWORD\"; fi; }; f")
 
 
 @contextmanager
@@ -45,14 +49,7 @@ def cloned(remote: RemoteUrl, progress: CloneProgress | None = None) -> Iterator
 
 
 def _clone(remote: RemoteUrl, target: str, progress: CloneProgress | None) -> None:
-    # Every ref the remote has (--mirror), every object: not --filter=blob:none, as a history scan reads
-    # every blob, which a partial clone would then fetch one lazy request at a time, mid-scan.
-    # No hooks: none copied from a template (--template=), none from the user's core.hooksPath
-    # (reference-transaction hooks run during a clone). The remote can set no config in a clone.
-    cmd = ["git", "-c", "core.hooksPath=/dev/null", "clone", "--mirror", "--template=",
-           "--progress" if progress else "--quiet", "--", remote.url, target]
-    env = {**git_env(), "GCM_INTERACTIVE": "never"}  # Git Credential Manager: no dialog either
-    env.setdefault("GIT_ALLOW_PROTOCOL", ":".join(s for s in SCHEMES if "+" not in s))
+    cmd, env = _clone_command(remote, target, progress=progress is not None)
     try:
         # A session of its own has no terminal: ssh cannot ask for a passphrase or a host key either
         # (GIT_TERMINAL_PROMPT only stops git's own prompts), so a private repository fails, never hangs.
@@ -70,6 +67,28 @@ def _clone(remote: RemoteUrl, target: str, progress: CloneProgress | None) -> No
         raise
     if code != 0:
         raise SourceError(f"cannot clone {remote.display}: {_reason(lines, code)}")
+
+
+def _clone_command(remote: RemoteUrl, target: str, *, progress: bool) -> tuple[list[str], dict[str, str]]:
+    # Every ref the remote has (--mirror), every object: not --filter=blob:none, as a history scan reads
+    # every blob, which a partial clone would then fetch one lazy request at a time, mid-scan.
+    # No hooks: none copied from a template (--template=), none from the user's core.hooksPath
+    # (reference-transaction hooks run during a clone). The remote can set no config in a clone.
+    cmd = ["git", "-c", "core.hooksPath=/dev/null"]
+    env = {**git_env(), "GCM_INTERACTIVE": "never"}  # Git Credential Manager: no dialog either
+    env.setdefault("GIT_ALLOW_PROTOCOL", ":".join(s for s in SCHEMES if "+" not in s))
+    if remote.login is not None:
+        # The URL's credentials reach git through the environment, not its command line (other users
+        # can read that) nor the clone's config; and only this helper sees them: the user's own
+        # helpers would otherwise be asked to store them (~/.git-credentials, a keychain).
+        user, password = remote.login
+        env["LEAKSCAN_GIT_USERNAME"] = user
+        if password is not None:
+            env["LEAKSCAN_GIT_PASSWORD"] = password
+        cmd += ["-c", "credential.helper=", "-c", f"credential.helper={_HELPER}"]
+    cmd += ["clone", "--mirror", "--template=", "--progress" if progress else "--quiet", "--", remote.fetch_url,
+            target]
+    return cmd, env
 
 
 def _read_lines(proc: subprocess.Popen[bytes], remote: RemoteUrl, progress: CloneProgress | None) -> list[str]:
@@ -109,7 +128,10 @@ def _reason(lines: list[str], code: int) -> str:
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Stop git and everything it started (ssh, index-pack, a remote helper): its whole process group."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows: no process groups, no session of its own
+            proc.kill()
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()

@@ -35,6 +35,9 @@ class RemoteUrl:
     display: str  # as given, credentials removed: for messages
     uri: str  # ``display`` as an absolute URI (scp-like -> ssh://): the report's root
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # http(s) user name and password (None: not given), handed to git apart from the URL it is given
+    login: tuple[str, str | None] | None = field(default=None, repr=False)
+    fetch_url: str = field(default="", repr=False)  # the URL git is given: ``url`` without ``login``
 
     def scrub(self, text: str) -> str:
         """``text`` (git's output) with every credential of this URL, and of any URL in it, removed."""
@@ -71,16 +74,23 @@ def parse_remote(text: str) -> RemoteUrl:
     userinfo, at, hostport = parts.netloc.rpartition("@")
     user, colon, password = userinfo.partition(":")
     if hostport.startswith("-") or user.startswith("-"):  # ssh would read it as an option
-        raise UsageError(f"{scrub_urls(text)}: not a repository URL (its host starts with '-')")
+        raise UsageError(f"{scrub_urls(text)}: not a repository URL (its user or host starts with '-')")
     if not hostport and name != "file":
         raise UsageError(f"{scrub_urls(text)}: not a repository URL (no host)")
     secrets = [password, unquote(password), parts.query, *(value for _, value in parse_qsl(parts.query))]
+    login, fetch_url = None, text
     if name in _CREDENTIAL_SCHEMES:
         secrets += [user, unquote(user)]
+        if at:
+            login = (unquote(user), unquote(password) if colon else None)
+            if any("\n" in part or "\0" in part for part in login if part):  # git's credential protocol is lines
+                raise UsageError(f"{scrub_urls(text)}: the credentials in the URL hold a line break")
+            fetch_url = parts._replace(netloc=hostport).geturl()
         user = ""
     shown_user = f"{user}@" if user else ""
     display = f"{name}://{shown_user}{hostport}{parts.path}"  # query and fragment may carry a token: left out
-    return RemoteUrl(url=text, display=display, uri=display, secrets=tuple(s for s in secrets if s))
+    return RemoteUrl(url=text, display=display, uri=display, secrets=tuple(s for s in secrets if s), login=login,
+                     fetch_url=fetch_url)
 
 
 def _parse_scp(text: str) -> RemoteUrl:
@@ -92,4 +102,4 @@ def _parse_scp(text: str) -> RemoteUrl:
         raise UsageError(f"{text}: not a repository URL (its host starts with '-')")
     login = f"{user}@" if user else ""
     # The ssh:// form names the repository in reports; git is always given the text as typed.
-    return RemoteUrl(url=text, display=text, uri=f"ssh://{login}{host}/{path.lstrip('/')}")
+    return RemoteUrl(url=text, display=text, uri=f"ssh://{login}{host}/{path.lstrip('/')}", fetch_url=text)
