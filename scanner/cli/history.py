@@ -1,4 +1,4 @@
-"""`leakscan history [REPO]`: every commit reachable from any ref, a branch, or a range for CI."""
+"""`leakscan history [REPO|URL]`: every commit reachable from any ref, a branch, or a range for CI; a URL is cloned first."""
 from __future__ import annotations
 
 import time
