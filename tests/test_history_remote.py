@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
+from scanner.cli.git_progress import clone_progress
 from scanner.errors import SourceError, UsageError
 from scanner.sources.git_remote import _clone_command, cloned
 from scanner.sources.remote_url import is_remote, parse_remote
@@ -381,3 +383,22 @@ def test_interrupted_clone_is_stopped_and_removed(signum: int, tmp_path: Path, c
     while not _gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _gone(pid)  # the ssh git started was stopped with the clone
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("terminal", "quiet", "shown"), [(True, False, True), (True, True, False),
+                                                         (False, False, False)], ids=["terminal", "quiet", "pipe"])
+def test_clone_progress_is_shown_on_a_terminal_unless_quiet(terminal: bool, quiet: bool, shown: bool,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    with clone_progress(not quiet) as progress:
+        if progress is not None:
+            progress("Receiving objects:  50% (3/6)")
+            time.sleep(0.1)  # one refresh of the live line
+    assert (progress is not None) == shown
+    assert ("clone: Receiving objects:  50% (3/6)" in stream.getvalue()) == shown
