@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import binascii
 import dataclasses
+import functools
+import operator
 import re
 from collections.abc import Callable, Iterator
+from itertools import compress, repeat
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -38,11 +41,23 @@ def _compile(source: bytes) -> Any:
 _BASE64 = _compile(rb"(?m)(?:[:=>,(]|^)[ \t]*[\"'`]?[A-Za-z0-9+/]{16,}={0,2}")
 _BASE64_LEAD = b":=>,( \t\"'`"
 _PERCENT = _compile(rb"(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~+/:@=&-]{0,64}){3,}")
+# Where a _PERCENT match may start: its first two escapes. RE2 runs this one ten times faster than
+# _PERCENT (whose nested counted repetition overflows its DFA cache), and text with '%' in it (code,
+# notebooks, docs) rarely has two escapes this close: only then does _PERCENT search, from there on.
+_PERCENT_PAIR = _compile(rb"%[0-9A-Fa-f]{2}[A-Za-z0-9._~+/:@=&-]{0,64}%[0-9A-Fa-f]{2}")
 _TAIL = re.compile(rb"[ \t]*([A-Za-z0-9+/]{1,15}={0,2})[ \t\r]*(?:\n|\Z)")  # a wrapped block's short last line
 _HEX = re.compile(rb"[0-9a-fA-F]+")
+_HEX_LINE = _compile(rb"[0-9a-fA-F]{48}")  # as long as the narrowest block line: in _block_lines
 _DIGIT = re.compile(rb"[0-9]")
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 _CONTROL_ASCII = bytes(b for b in range(0x20) if b not in b"\t\n\r") + b"\x7f"
+# Bytes that are never text: ASCII controls, and bytes UTF-8 never uses (each decodes to a U+FFFD of
+# its own). _printable rejects text where these are more than 5%. Translated to 1, the rest to 0.
+_BINARY_MARKS = bytes(int(b in _CONTROL_ASCII or b in (0xC0, 0xC1) or b >= 0xF5) for b in range(256))
+# A line break inside a wrapped block: a plain one (base64, PEM, HTML data URIs) or, in JSON (notebook
+# outputs), the end of one string of a list and the start of the next ("...\n",<newline>  "...).
+_LINE_BREAK = rb"(?:\\n)?(?:\"[ \t]*,)?[ \t]*\r?\n[ \t]*[\"'`]?"
+_BLOCK_WIDTHS = range(48, 1025, 4)  # line widths (whole base64 quanta) screened as a block
 
 Scanner = Callable[[Chunk], list[Finding]]
 
@@ -81,10 +96,9 @@ def may_hold_encoded(data: bytes, rejected: set[bytes] | None = None) -> bool:
 
     ``rejected`` remembers spans that did not, across calls: a file's versions share most of them.
     """
-    for start, end in _spans(data):
-        if end - start > MAX_CANDIDATE_LENGTH:
+    for raw in _encoded_runs(data):
+        if len(raw) > MAX_CANDIDATE_LENGTH:
             continue
-        raw = data[start:end]
         if rejected is not None and raw in rejected:
             continue
         if _decode(raw) is not None:
@@ -94,11 +108,86 @@ def may_hold_encoded(data: bytes, rejected: set[bytes] | None = None) -> bool:
     return False
 
 
-def _spans(data: bytes) -> Iterator[tuple[int, int]]:
-    """Encoded runs, one per line (what may_hold_encoded tests: a wrapped block of text has a first line
-    that decodes to text by itself)."""
-    yield from _base64_runs(data)
-    yield from _percent_runs(data)
+def _encoded_runs(data: bytes) -> Iterator[bytes]:
+    """The encoded runs, one per line (what may_hold_encoded tests: a wrapped block of text has a first
+    line that decodes to text by itself), less the lines of wrapped blocks that _block_lines shows
+    cannot decode to text."""
+    yield from _screened_base64_runs(data)
+    for start, end in _percent_runs(data):
+        yield data[start:end]
+
+
+def _screened_base64_runs(data: bytes) -> Iterator[bytes]:
+    """What _base64_runs spans, except in the later lines of wrapped blocks: only those that may decode
+    to text, found without a search or a decode per line.
+
+    Wrapped blocks of binary (images, fonts, videos in notebook outputs and HTML pages) are most of the
+    runs in notebooks: on ipython's history, 150k lines, where each cost a regex match and a decode in
+    Python. The block's first line is yielded first, so a block of text returns at its first line.
+    """
+    pos = 0
+    while True:
+        for m in _BASE64.finditer(data, pos):
+            end = m.end()
+            run = m.group().lstrip(_BASE64_LEAD)
+            yield run
+            width = len(run)
+            if width in _BLOCK_WIDTHS and data[end - 1] != 0x3D:  # whole quanta, unpadded: may wrap on
+                stop, lines = _block_lines(data, end, width)
+                if stop > end:
+                    yield from lines
+                    pos = stop
+                    break
+        else:
+            return
+
+
+def _block_lines(data: bytes, end: int, width: int) -> tuple[int, list[bytes]]:
+    """The end of the lines that follow the line ending at ``end`` in a wrapped block of ``width`` (where
+    the search goes on; ``end`` when there are none), and those of them that may decode to text.
+
+    A line of whole quanta decodes alone to what the block decodes to at its place, so the block is
+    decoded in one call and its lines' parts judged together in C: a part in which more than 5% of the
+    bytes are never text (_BINARY_MARKS) is one that _printable rejects, whatever else it holds. Lines
+    of hex digits (which _decode reads as hex) are kept. A padded or longer last line is not one of the
+    block's: the search finds it.
+    """
+    m = _block_pattern(width).match(data, end)
+    if m is None:
+        return end, []
+    stop = m.end()
+    if stop < len(data) and data[stop] in _RUN_ON:  # the last line is longer or padded: leave it out
+        stop = data.rfind(b"\n", 0, stop - width) + 1
+    # The decoder skips the line breaks' quotes, commas and white space; not the "n" of a "\n".
+    decoded = binascii.a2b_base64(data[end:stop].replace(b"\\n", b""))
+    size = width // 4 * 3
+    if not decoded:
+        return end, []
+    if len(decoded) % size:  # not what _block_pattern matched (never seen): test every line
+        return stop, _lines(data[end:stop], width)
+    starts = range(0, len(decoded), size)
+    marks = decoded.translate(_BINARY_MARKS)
+    kept = map((size // 20).__ge__, map(marks.count, repeat(1), starts, range(size, len(decoded) + 1, size)))
+    if _HEX_LINE.search(data, end, stop):  # rare: a line may be all hex digits
+        hex_digits = {i for i, line in enumerate(_lines(data[end:stop], width)) if _HEX.fullmatch(line)}
+        kept = map(operator.or_, kept, (i in hex_digits for i in range(len(starts))))
+    # Whole quanta, unpadded: encoding a line's part gives back the line.
+    return stop, [binascii.b2a_base64(decoded[i : i + size], newline=False) for i in compress(starts, kept)]
+
+
+def _lines(block: bytes, width: int) -> list[bytes]:
+    """The lines of a wrapped block's part that _block_pattern matched (its line breaks hold at most
+    one base64 character, the "n" of a "\n")."""
+    return re.findall(rb"[A-Za-z0-9+/]{%d}" % width, block)
+
+
+_RUN_ON = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+@functools.lru_cache(maxsize=None)
+def _block_pattern(width: int) -> Any:
+    """The lines after a wrapped block's first one, each ``width`` base64 characters on its own line."""
+    return _compile(b"(?:" + _LINE_BREAK + b"[A-Za-z0-9+/]{%d})+" % width)
 
 
 def _candidate_spans(data: bytes) -> Iterator[tuple[int, int]]:
@@ -114,8 +203,9 @@ def _base64_runs(data: bytes) -> Iterator[tuple[int, int]]:
 
 
 def _percent_runs(data: bytes) -> Iterator[tuple[int, int]]:
-    if b"%" in data:
-        for m in _PERCENT.finditer(data):
+    first = _PERCENT_PAIR.search(data) if b"%" in data else None
+    if first is not None:
+        for m in _PERCENT.finditer(data, first.start()):
             start = m.start()
             while start > 0 and data[start - 1 : start] not in b" \t\r\n\"'<>=`(,;":
                 start -= 1  # the whole token: the percent-encoded text may start before its first escape
