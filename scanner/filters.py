@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from urllib.parse import unquote
 
 from .checksums import basic_auth_parts
 from .lazyregex import LazyPattern as _lazy
@@ -26,7 +27,7 @@ _PLACEHOLDER_WORDS = _lazy(
     r"(?:key|token|secret|pass(?:word)?|pwd|credential|client)"
     r"|change[_.-]?me|changeit|placeholder|redacted|example|dummy|sample[_-]?(?:key|token|secret|pass)"
     r"|x{5,}|\*{3,}|\.{3,}|#{5,}|insert[_-]?here|replace[_-]?me"
-    r"|not[_-]?(?:a|the)[_-]?(?:real|secret|token|key|password)|fake[_-]?(?:key|token|secret|pass)|unique phrase"
+    r"|not[_-]?(?:a|the)[_-]?(?:real|secret|token|key|password)|do[_-]?not[_-]?use|fake[_-]?(?:key|token|secret|pass)|unique phrase"
     r"|^my-[\w-]*(?:password|token|secret|key)$|xmpl"  # my-Bitbucket-password; AWS docs mark example ids with "xmpl"
 )
 # Whole values that documentation and tests use instead of a secret.
@@ -92,8 +93,14 @@ _INTERLEAVED = _lazy(r"a1b2c3|1a2b3c")
 _REPEATED_GROUP = _lazy(r"(\w{3,})[-_.:]\1[-_.:]\1")
 # self.password, tokenize.OP:, package.module:Object (an entry point)
 _DOTTED_CODE = _lazy(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\)|:[A-Za-z_]\w*)?[:;,]?")
-_SLUG = _lazy(r"[a-z]+(?:[-_.][a-z]+)+")
-_CODE_VALUE = _lazy(r"^\$[A-Za-z_]|^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:|\w\|\|\w|\w&&\w|[A-Za-z]\(\w+=$")
+# Words joined by separators, with short numbered parts: lexer token names such as markup.heading.1 or
+# variable-2 (ace, CodeMirror) number their levels.
+_SLUG = _lazy(r"[a-z]+(?:[-_.](?:[a-z]+|\d{1,3}))+")
+# ... a||b, a&&b, a?b:c: minified expressions
+_CODE_VALUE = _lazy(
+    r"^\$[A-Za-z_]|^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:|\w\|\|\w|\w&&\w|[A-Za-z]\(\w+=$"
+    r"|^[A-Za-z_$][\w$.]*\?[A-Za-z_$][\w$.]*:[A-Za-z_$][\w$.]*$"
+)
 _UNQUOTED_INTERPOLATION = _lazy(r"\$[A-Za-z_{(]")
 _HEX = _lazy(r"^[0-9a-fA-F]+$")
 _UUID = _lazy(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -128,7 +135,8 @@ _KEY_SUFFIX_DENY = tuple(
     handler realm factory time timestamp""".split()
 )  # str.endswith: as a regex alternation this took 4 ms of the start to compile
 _KEY_CONTAINS_DENY = _lazy(
-    r"public|publishable|vault|csrf|xsrf|hash|checksum|digest|integrity|fingerprint|sha1|sha256|md5|cache"
+    # authenticity_token: the Rails name of the per-session CSRF token in every form of a saved page.
+    r"public|publishable|vault|csrf|xsrf|authenticity|hash|checksum|digest|integrity|fingerprint|sha1|sha256|md5|cache"
     r"|page|cursor|tokenizer|tokenize|tokentype|reset|forgot|confirm|policy|strength|hint|prompt|label"
     r"|input|field|form|column|button|dialog|regex|pattern|validat"
     # API bookkeeping tokens: pagination, optimistic locking, idempotency, cancellation (AWS NextToken,
@@ -160,6 +168,17 @@ _KEY_TOKEN = _lazy(r"[A-Za-z_][\w.-]*")
 _KEY_WORD = _lazy(r"(?i)pass|pwd|pw|secret|token|key|auth|credential")
 _COMPARISON_BEFORE = _lazy(r"[!=]==?\s*[\"'`]$")
 _SECRET_FIELD = _lazy(r"(?i)(?:secret|password|passwd|passphrase|token|api[_-]?key)$")
+# A lexer's current token compared with a token type name (`token == 'linestatement_begin'`): tokenizers call
+# their variable plain `token`; a credential check reads a field (`req.query.token`, `creds.Secret`).
+_SNAKE_NAME = _lazy(r"[a-z]+(?:_[a-z]+)+")
+# "pass" the test outcome, not a password: `{"pass": "fail"}[result]`, `{'mt-pass': 'mt-fail'}` (qunit, CodeMirror).
+_PASS_OUTCOME_KEY = _lazy(r"(?i)(?:^|[-_.])pass(?:ed)?$")
+# "pass" the verb: jinja's `pass_arg == "environment"` says which argument a function is passed.
+_PASS_VERB_KEY = _lazy(r"(?i)(?:^|[_.-])pass[_-]?(?:args?|arguments?|kwargs|through|thru|fds|context|ctx|along)$")
+_FAIL_OUTCOME = _lazy(r"(?i)(?:^|[-_.])(?:fail(?:ed|ure|s)?|error|skip(?:ped)?|xfail)$")
+# `cond ? 'password' : 'text'`: the quoted word before the colon is one branch of a conditional, not a key.
+_TERNARY_BRANCH_BEFORE = _lazy(r"\?\s*[\"'`]$")
+_DOTTED_IDENTIFIER = _lazy(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 def is_placeholder(secret: str, rule: Rule, *, match: str = "", line: str = "", path: str = "") -> bool:
@@ -171,8 +190,8 @@ def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "", path:
     """Why the value is not a credential, or None when it may be one. Never includes the value."""
     if secret in PUBLISHED_EXAMPLES or _JWT_IO_PAYLOAD in secret:
         return "published example"
-    if _is_placeholder_value(secret):
-        return "placeholder"
+    if _is_placeholder_value(secret) or "%" in secret and _is_placeholder_value(unquote(secret)):
+        return "placeholder"  # %7BENCODED_PASSWORD%7D is {ENCODED_PASSWORD} in a URL's userinfo
     if _REFERENCE.search(secret) or rule.kind is Kind.SECRET and _SECRET_STORE_ARN.match(secret):
         return "reference"
     if _has_counting_run(secret.lower()):
@@ -190,7 +209,8 @@ def rejection(secret: str, rule: Rule, *, match: str = "", line: str = "", path:
 
 def _is_placeholder_value(secret: str) -> bool:
     lowered = secret.lower()
-    if lowered.strip("\"'`") in _PLACEHOLDER_VALUES:
+    # [:password]@host is the optional-password notation of a URL template
+    if lowered.strip("\"'`[]") in _PLACEHOLDER_VALUES:
         return True
     if len(secret) >= 4 and len(set(lowered)) <= 2:
         return True
@@ -245,7 +265,8 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
         return "identifier"  # words joined by '-', '_', '.' or camel case: a name (passwords may be words)
     if key and secret.lower() in (key.lower(), key.rsplit(".", 1)[-1].lower()):
         return "identifier"  # "pass_through": pass_through, self.passwords = passwords
-    if rule_id.startswith("generic-secret") and secret.isalpha() and secret.islower() and not _PASSWORD_KEY.search(key):
+    word = secret[1:] if secret[:1] == "#" else secret  # '#ansiyellow', '#bygroup': a colour or anchor name
+    if rule_id.startswith("generic-secret") and word.isalpha() and word.islower() and not _PASSWORD_KEY.search(key):
         return "word"  # "ansibrightgreen" after a token/secret key: tokens have digits or mixed case
     if sum(ch.isalnum() for ch in _percent_decoded(secret)) < 4:
         return "not a secret value"  # punctuation and escapes (URL-parser test data), not a credential
@@ -253,8 +274,10 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
         return "code"
     at = match.rfind(secret)  # the value follows its key, which may have the same name
     unquoted = at > 0 and match[at - 1] not in "\"'`"
-    if unquoted and _CODE_FILE.search(path) and _IDENTIFIER.fullmatch(secret.rstrip(":;,")):
-        return "code"  # an unquoted name in source code is a variable (`== session_token:`), not a literal value
+    if unquoted and _CODE_FILE.search(path) and _DOTTED_IDENTIFIER.fullmatch(secret.rstrip(":;,")):
+        # an unquoted name in source code is a variable (`== session_token:`) or a type annotation
+        # (`private_key: ed25519.Ed25519PrivateKey`), not a literal value
+        return "code"
     if unquoted and _POWERSHELL_FILE.search(path) and _CMDLET.fullmatch(secret):
         return "code"  # a cmdlet call such as New-Object assigned to a PowerShell variable
     if unquoted:
@@ -262,7 +285,7 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
             return "not a secret value"  # key=value pairs, query strings: base64 only pads at the end
         if _UNQUOTED_INTERPOLATION.search(secret):
             return "reference"  # unquoted shell / Makefile value: $NAME is interpolated
-    if secret.count(" ") >= 2:
+    if secret.count(" ") >= 2 or _is_natural_language(secret):
         return "prose"
     if key:
         norm = re.sub(r"[^a-z0-9]", "", key.lower())
@@ -270,8 +293,8 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
             return "key name"
         if any(name.search(key) and not shape.fullmatch(secret) for name, shape in _PROVIDER_KEY_SHAPES):
             return "not the named credential"
-        stem = _KEY_WORD.search(key)
-        if stem and _looks_like_identifier_naming(secret, stem.group().lower()):
+        stem = _key_stem(key)
+        if stem and _looks_like_identifier_naming(secret, stem):
             return "identifier"
     if len(secret) >= 32 and _HEX.match(secret) and not key:
         return "hash"
@@ -283,13 +306,15 @@ def _checks_against_literal(secret: str, match: str, key: str) -> bool:
     check, and the literal is the credential whatever it looks like (a name-like value is still the one
     that opens the door). Comparing two names (`a == b`) never reaches here: the value is quoted."""
     before = match[: match.rfind(secret)]
+    if key.lower() == "token" and _SNAKE_NAME.fullmatch(secret):
+        return False
     return bool(_COMPARISON_BEFORE.search(before)) and _SECRET_FIELD.search(key) is not None
 
 
 def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bool:
     """Shapes that the key and its surroundings say are not credentials: an HTTP Basic value for a
     placeholder user with no password, a Digest header's parameter name, a UUID idempotency key, a size
-    or flag number, a class declaration (class AccessToken : IDisposable)."""
+    or flag number, a class declaration (class AccessToken : IDisposable), code around the value."""
     before = match[: match.rfind(secret)].lower()
     parts = basic_auth_parts(secret) if before.rstrip().endswith("basic") else None
     if parts is not None and not parts[1] and _is_placeholder_value(parts[0]):
@@ -297,12 +322,38 @@ def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bo
         return True
     if before.rstrip().endswith("digest") and secret.endswith("=") and secret[:-1].isalpha():
         return True
+    if _is_code_around(secret, before, match, key, line):
+        return True
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
     if _IDEMPOTENCY_KEY.search(norm) and is_uuid(secret):
         return True
     if secret.isdigit() and any(part.lower() in _NUMERIC_KEY_PARTS for part in _KEY_PARTS.findall(key)):
         return True
     return bool(key) and re.search(_DECLARATION + re.escape(key) + r"\b", line) is not None
+
+
+def _is_code_around(secret: str, before: str, match: str, key: str, line: str) -> bool:
+    """Code that only looks like `key: value`: a scope operator, a test outcome under a "pass" key, a word
+    under "pass" the verb (pass_arg), the branches of a conditional expression."""
+    if secret[:1] == ":" and before.endswith(":"):
+        return True  # `Class::member` (a scope operator, a pytest node id)
+    if _PASS_OUTCOME_KEY.search(key) and _FAIL_OUTCOME.search(secret):
+        return True
+    if _PASS_VERB_KEY.search(key) and secret.isalpha() and secret.islower():
+        return True
+    at = line.find(match) if match else -1
+    return at > 0 and _TERNARY_BRANCH_BEFORE.search(line, max(0, at - 8), at) is not None
+
+
+def _is_natural_language(value: str) -> bool:
+    """Text in a natural language with letters beyond ASCII: a translated label ("Contraseña", "Пароль",
+    "პაროლი") or a comment in Chinese. Issued tokens are ASCII; a word without digits that is capitalised or
+    has no Latin letter at all is a label ("schlüssel" may be a password)."""
+    if value.isascii() or any(ch.isdigit() for ch in value):
+        return False
+    first = next((ch for ch in value if ch.isalpha()), "")
+    latin = any(ch.isascii() and ch.isalpha() for ch in value)
+    return (not first.islower() or not latin) and any(not ch.isascii() and ch.isalpha() for ch in value)
 
 
 def _random_looking(value: str) -> bool:
@@ -328,6 +379,17 @@ def _key_name(secret: str, match: str, line: str) -> str:
         if _KEY_WORD.search(token):
             return token
     return tokens[-1] if tokens else ""
+
+
+def _key_stem(key: str) -> str:
+    """The key word that starts a part of the key: 'pass' in 'oauth-password' (whose 'auth' is inside a
+    word), else the first key word."""
+    stems = list(_KEY_WORD.finditer(key))
+    for m in stems:
+        at = m.start()
+        if at == 0 or not key[at - 1].isalpha() or key[at - 1].islower() and key[at].isupper():
+            return m.group().lower()
+    return stems[0].group().lower() if stems else ""
 
 
 def _percent_decoded(value: str) -> str:
