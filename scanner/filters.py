@@ -96,10 +96,11 @@ _DOTTED_CODE = _lazy(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\)|:[A-Za-z_]
 # Words joined by separators, with short numbered parts: lexer token names such as markup.heading.1 or
 # variable-2 (ace, CodeMirror) number their levels.
 _SLUG = _lazy(r"[a-z]+(?:[-_.](?:[a-z]+|\d{1,3}))+")
-# ... a||b, a&&b, a?b:c: minified expressions
+# ... a||b, a&&b, a?b:c: minified expressions; .*: a regular expression
 _CODE_VALUE = _lazy(
     r"^\$[A-Za-z_]|^\+\s*\w|\($|^\.\$|\$[A-Za-z_]\w*\[|\d+\.\d+\.\d+|^arn:|\w\|\|\w|\w&&\w|[A-Za-z]\(\w+=$"
     r"|^[A-Za-z_$][\w$.]*\?[A-Za-z_$][\w$.]*:[A-Za-z_$][\w$.]*$"
+    r"|\.\*"  # a regular expression's wildcard: sed -e "s/SECRET_KEY = .*/.../"
 )
 _UNQUOTED_INTERPOLATION = _lazy(r"\$[A-Za-z_{(]")
 _HEX = _lazy(r"^[0-9a-fA-F]+$")
@@ -110,6 +111,9 @@ _NOT_SECRET_VALUE = _lazy(
     r"|h1:[A-Za-z0-9+/]{40,}=*$"  # go.sum
     r"|data:(?:image|font|application/(?:font|x-font))[/\w+.-]*[;,]"  # inline images and fonts
     r"|[a-z][a-z0-9+.-]*://(?![^/\s]*@)"  # URLs without credentials
+    r"|https?:(?!//)"  # a mangled link (https:https://github.com/...)
+    r"|(?i:true|false|yes|no|on|off|none|null)(?:\|(?i:true|false|yes|no|on|off|none|null))+$"  # True|False choices
+    r"|\d{4}_[a-z][a-z0-9_]*$"  # a Django / Alembic migration name: ('secrets', '0002_userkey_add_session_key')
     r"|(?:\.{0,2}/|~/|[A-Za-z]:\\|\\\\)"  # file paths
     r"|[\w.+-]+@[\w-]+\.[\w.-]+$"  # e-mail addresses
     r"|[\w./-]+\.(?:pem|crt|cer|key|p12|pfx|jks|keystore|keytab|json|ya?ml|xml|txt|ini|conf|cfg|env|properties|pub|der|csr|gpg|asc|js|py|rb|go|sh|html?|css|png|jpe?g|svg|md|rst)$"
@@ -178,6 +182,10 @@ _PASS_VERB_KEY = _lazy(r"(?i)(?:^|[_.-])pass[_-]?(?:args?|arguments?|kwargs|thro
 _FAIL_OUTCOME = _lazy(r"(?i)(?:^|[-_.])(?:fail(?:ed|ure|s)?|error|skip(?:ped)?|xfail)$")
 # `cond ? 'password' : 'text'`: the quoted word before the colon is one branch of a conditional, not a key.
 _TERNARY_BRANCH_BEFORE = _lazy(r"\?\s*[\"'`]$")
+# `can_change = 'frozenpassword' not in privileges`: the literal is looked up in a collection, not assigned.
+_MEMBERSHIP_AFTER = _lazy(r"\s+(?:not\s+)?in\s")
+# Stylesheet maps of icon names to code points ("onepassword": F880) in icon-font variables.
+_STYLESHEET = _lazy(r"(?i)\.(?:s?css|sass|less|styl)$")
 _DOTTED_IDENTIFIER = _lazy(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
@@ -255,6 +263,8 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
         return "placeholder"
     if _NOT_SECRET_VALUE.match(secret) or _CODE_VALUE.search(secret):
         return "not a secret value"
+    if _STYLESHEET.search(path) and len(secret) <= 6 and _HEX.match(secret):
+        return "not a secret value"
     key = _key_name(secret, match, line)
     if secret.lower() in _SETTING_VALUES:
         return "setting"
@@ -265,7 +275,7 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
         return "identifier"  # words joined by '-', '_', '.' or camel case: a name (passwords may be words)
     if key and secret.lower() in (key.lower(), key.rsplit(".", 1)[-1].lower()):
         return "identifier"  # "pass_through": pass_through, self.passwords = passwords
-    word = secret[1:] if secret[:1] == "#" else secret  # '#ansiyellow', '#bygroup': a colour or anchor name
+    word = secret.lstrip("#_")  # '#ansiyellow', '#bygroup': a colour or anchor name; '_contextvars': a module
     if rule_id.startswith("generic-secret") and word.isalpha() and word.islower() and not _PASSWORD_KEY.search(key):
         return "word"  # "ansibrightgreen" after a token/secret key: tokens have digits or mixed case
     if sum(ch.isalnum() for ch in _percent_decoded(secret)) < 4:
@@ -334,7 +344,7 @@ def _describes_no_credential(secret: str, match: str, key: str, line: str) -> bo
 
 def _is_code_around(secret: str, before: str, match: str, key: str, line: str) -> bool:
     """Code that only looks like `key: value`: a scope operator, a test outcome under a "pass" key, a word
-    under "pass" the verb (pass_arg), the branches of a conditional expression."""
+    under "pass" the verb (pass_arg), the branches of a conditional expression, a membership test."""
     if secret[:1] == ":" and before.endswith(":"):
         return True  # `Class::member` (a scope operator, a pytest node id)
     if _PASS_OUTCOME_KEY.search(key) and _FAIL_OUTCOME.search(secret):
@@ -342,6 +352,8 @@ def _is_code_around(secret: str, before: str, match: str, key: str, line: str) -
     if _PASS_VERB_KEY.search(key) and secret.isalpha() and secret.islower():
         return True
     at = line.find(match) if match else -1
+    if at >= 0 and _MEMBERSHIP_AFTER.match(line, at + len(match)):
+        return True
     return at > 0 and _TERNARY_BRANCH_BEFORE.search(line, max(0, at - 8), at) is not None
 
 

@@ -44,6 +44,18 @@ from tests.test_precision import _found
     pytest.param('<form action="/search" data-hotkey="s" method="post"><input type="hidden" name="authenticity_token" '
                  'value="Qm7TzW2xLp9vKc4RnY8bHd3FjS6gAe1UtXo5wZiV0yNqBk" /></form>',
                  "docs/_static/icon.svg", id="rails-csrf-authenticity-token"),
+    pytest.param("    Token: 'contextvars.Token',  # Token.__module__ == '_contextvars'", "sphinx/util/typing.py",
+                 id="private-module-name"),
+    pytest.param("    can_change_password = 'frozenpassword' not in privileges", "sphinx/web/admin.py",
+                 id="membership-test"),
+    pytest.param("SOCIAL_AUTH_FACEBOOK_APPSECRET_PROOF = True|False", "(commit message)", id="boolean-choices"),
+    pytest.param(".. _python-social-auth: https:https://github.com/https://github.com/python-social-auth",
+                 "docs/thanks.rst", id="mangled-link"),
+    pytest.param("        ('secrets', '0002_userkey_add_session_key'),", "app/secrets/migrations/0003_x.py",
+                 id="migration-name"),
+    pytest.param('  "onepassword": F880,', "static/vendor/mdi/scss/_variables.scss", id="icon-font-code-point"),
+    pytest.param("\tsed -i -e \"s/SECRET_KEY = .*/SECRET_KEY = '$(shell openssl rand -hex 32)'/g\" app/conf.py",
+                 "Makefile", id="sed-regular-expression"),
 ])
 def test_vendored_and_generated_code_in_history_stays_quiet(engine: Engine, text: str, path: str) -> None:
     assert _found(engine, text, path=path) == []
@@ -71,6 +83,14 @@ def test_vendored_and_generated_code_in_history_stays_quiet(engine: Engine, text
                  id="hash-prefixed-token-with-digits"),
     pytest.param("//registry.npmjs.org/:_authToken=npm_kT8qW2zR5xV7nB3mL9pJ4hF6dS1aG0cY2eU8", ".npmrc",
                  ("npmrc-auth", "npm_kT8qW2zR5xV7nB3mL9pJ4hF6dS1aG0cY2eU8"), id="npmrc-token"),
+    pytest.param("    _secret = '_Kx9vRt2mLpQ7wZ'", "app/client.py", ("generic-secret", "_Kx9vRt2mLpQ7wZ"),
+                 id="underscore-prefixed-token"),
+    pytest.param("    password = 'frozen-lake-42' if prod else ''", "app/settings.py",
+                 ("generic-password", "frozen-lake-42"), id="password-in-a-conditional"),
+    pytest.param('  "admin_password": "F880AB12",', "app/config.json", ("generic-password", "F880AB12"),
+                 id="hex-password-outside-stylesheets"),
+    pytest.param("SECRET_KEY = '0001_kq9VxT2mLpR7wZ'", "app/settings.py", ("generic-secret", "0001_kq9VxT2mLpR7wZ"),
+                 id="mixed-case-after-digits"),
 ])
 def test_real_looking_values_next_to_those_shapes_are_reported(engine: Engine, text: str, path: str,
                                                                expected: tuple[str, str]) -> None:
