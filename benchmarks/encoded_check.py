@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""CPU cost of the encoded-string check (``decoding.may_hold_encoded``) on what a history scan feeds it.
+"""CPU cost of the encoded-string check (``decoding.may_hold_encoded``) and of ``decoding.candidates``
+on what a history scan feeds them.
 
     git -C /work/main archive main scanner/decoding.py | tar -x -C /tmp/base    # the version to compare
     python benchmarks/encoded_check.py REPO --baseline /tmp/base/scanner/decoding.py [--rounds 5]
 
-First a serial ``leakscan history REPO`` runs in this process with ``Engine.may_decode`` wrapped, to
-record every buffer it would hand to ``may_hold_encoded`` (the windows of changed lines, and the
-selected lines, of files worth decoding), grouped as the scan groups them: the ``rejected`` memory
-lives as long as one path's run of versions. Then each round times the current ``scanner.decoding``
-and the baseline module (loaded from the file given) over those buffers, in turn, with
-``time.process_time`` per file type; the table shows the median over the rounds of each. Both
-modules must give the same answer for every buffer, or the script says where they differ and fails.
-``--candidates`` also times ``candidates`` (the full decode of the buffers the check lets through).
+First a serial ``leakscan history REPO`` runs in this process with ``Engine.may_decode`` and
+``decoding.candidates`` wrapped, to record every buffer the scan hands them: for the check, the
+windows of changed lines and the selected lines of files worth decoding, grouped as the scan groups
+them (the ``rejected`` memory lives as long as one path's run of versions); for ``candidates``, the
+chunks the engine decodes. Then each round times the current ``scanner.decoding`` and the baseline
+module (loaded from the file given) over those buffers, in turn, with ``time.process_time`` per file
+type; the table shows the median over the rounds of each. Both modules must give the same answer for
+every buffer (and the same candidates), or the script says where they differ and fails.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -33,11 +34,12 @@ from scanner.engine import Engine
 Calls = list[tuple[str, int, bytes]]  # (file type, group, buffer)
 
 
-def record(repo: str) -> Calls:
-    """The buffers a serial history scan of ``repo`` checks, in order."""
+def record(repo: str) -> tuple[Calls, list[bytes]]:
+    """The buffers a serial history scan of ``repo`` checks, in order, and those it decodes."""
     calls: Calls = []
+    decoded: list[bytes] = []
     group: dict[int, int] = {}
-    original = Engine.may_decode
+    original, candidates = Engine.may_decode, decoding.candidates
 
     def spy(self: Engine, data: bytes, path: str, rejected: set[bytes] | None = None) -> bool:
         if self.spec.decode_depth and decoding.worth_decoding(path):
@@ -45,7 +47,12 @@ def record(repo: str) -> Calls:
             calls.append((_kind(path), key, data))
         return original(self, data, path, rejected)
 
+    def spy_candidates(data: bytes) -> Iterator[decoding.Candidate]:
+        decoded.append(data)
+        return candidates(data)
+
     Engine.may_decode = spy  # type: ignore[method-assign]
+    decoding.candidates = spy_candidates
     try:
         leakscan(["history", repo, "--quiet", "--jobs", "1", "--format", "json", "--output", os.devnull,
                   "--exit-code", "0"])
@@ -54,7 +61,8 @@ def record(repo: str) -> Calls:
             raise
     finally:
         Engine.may_decode = original  # type: ignore[method-assign]
-    return calls
+        decoding.candidates = candidates
+    return calls, decoded
 
 
 def _kind(path: str) -> str:
@@ -85,13 +93,10 @@ def run(check: Callable[[bytes, set[bytes] | None], bool], calls: Calls) -> tupl
     return seconds, answers
 
 
-def run_candidates(module: Any, calls: Calls, answers: list[bool]) -> float:
+def run_candidates(module: Any, chunks: list[bytes]) -> tuple[float, list[list[tuple[int, int, str, bytes]]]]:
     t = time.process_time()
-    for (_kind, _key, data), answer in zip(calls, answers):
-        if answer:
-            for _ in module.candidates(data):
-                pass
-    return time.process_time() - t
+    found = [[(c.start, c.end, c.encoding, c.text) for c in module.candidates(data)] for data in chunks]
+    return time.process_time() - t, found
 
 
 def main() -> int:
@@ -99,9 +104,8 @@ def main() -> int:
     parser.add_argument("repo")
     parser.add_argument("--baseline", required=True, help="another tree's scanner/decoding.py")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--candidates", action="store_true")
     args = parser.parse_args()
-    calls = record(args.repo)
+    calls, chunks = record(args.repo)
     kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for kind, _key, data in calls:
         kinds[kind][0] += 1
@@ -109,20 +113,23 @@ def main() -> int:
     modules = {"baseline": load(args.baseline), "current": decoding}
     times: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in modules}
     answers: dict[str, list[bool]] = {}
+    found: dict[str, list[list[tuple[int, int, str, bytes]]]] = {}
     for _ in range(args.rounds):
         for name, module in modules.items():
             seconds, answers[name] = run(module.may_hold_encoded, calls)
             for kind in kinds:
                 times[name][kind].append(seconds.get(kind, 0.0))
             times[name]["(all)"].append(sum(seconds.values()))
-            if args.candidates:
-                times[name]["(candidates)"].append(run_candidates(module, calls, answers[name]))
+            seconds_candidates, found[name] = run_candidates(module, chunks)
+            times[name]["(candidates)"].append(seconds_candidates)
     print(f"{len(calls)} buffers, {sum(len(d) for _k, _g, d in calls) / 1e6:.1f} MB; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; median CPU s of {args.rounds} rounds")
     print(f"{'type':<14}{'buffers':>8}{'MB':>8}{'baseline':>10}{'current':>10}{'ratio':>7}")
     rows = sorted(kinds, key=lambda k: -statistics.median(times["baseline"][k]))
-    for kind in rows[:12] + ["(all)"] + (["(candidates)"] if args.candidates else []):
-        count, size = kinds.get(kind, (len(calls), sum(len(d) for _k, _g, d in calls)))
+    totals = {"(all)": (len(calls), sum(len(d) for _k, _g, d in calls)),
+              "(candidates)": (len(chunks), sum(map(len, chunks)))}
+    for kind in rows[:12] + ["(all)", "(candidates)"]:
+        count, size = kinds.get(kind) or totals[kind]
         base, cur = (statistics.median(times[name][kind]) for name in ("baseline", "current"))
         ratio = f"{cur / base:.2f}" if base else "-"
         print(f"{kind:<14}{count:>8}{size / 1e6:>8.1f}{base:>10.3f}{cur:>10.3f}{ratio:>7}")
@@ -133,7 +140,10 @@ def main() -> int:
         kind, key, data = calls[i]
         print(f"  buffer {i} ({kind}, {len(data)} bytes): baseline {answers['baseline'][i]}, "
               f"current {answers['current'][i]}")
-    return 1 if differ else 0
+    same = found["baseline"] == found["current"]
+    print(f"candidates: {sum(map(len, found['current']))} in {len(chunks)} chunks; "
+          f"{'the same as' if same else 'NOT the same as'} the baseline's")
+    return 1 if differ or not same else 0
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ _BINARY_MARKS = bytes(int(b in _CONTROL_ASCII or b in (0xC0, 0xC1) or b >= 0xF5)
 # A line break inside a wrapped block: a plain one (base64, PEM, HTML data URIs) or, in JSON (notebook
 # outputs), the end of one string of a list and the start of the next ("...\n",<newline>  "...).
 _LINE_BREAK = rb"(?:\\n)?(?:\"[ \t]*,)?[ \t]*\r?\n[ \t]*[\"'`]?"
-_BLOCK_WIDTHS = range(48, 1025, 4)  # line widths (whole base64 quanta) screened as a block
+_BLOCK_WIDTHS = range(48, 1001, 4)  # line widths (whole base64 quanta) screened as a block; RE2 counts to 1000
 
 Scanner = Callable[[Chunk], list[Finding]]
 
@@ -128,11 +128,12 @@ def _screened_base64_runs(data: bytes) -> Iterator[bytes]:
     pos = 0
     while True:
         for m in _BASE64.finditer(data, pos):
-            end = m.end()
-            run = m.group().lstrip(_BASE64_LEAD)
+            start, end = m.span()
+            run = data[start:end].lstrip(_BASE64_LEAD)  # sliced: RE2's group() costs twice as much
             yield run
             width = len(run)
-            if width in _BLOCK_WIDTHS and data[end - 1] != 0x3D:  # whole quanta, unpadded: may wrap on
+            # Whole quanta, unpadded, and a next line as wide: it may wrap on.
+            if width in _BLOCK_WIDTHS and data[end - 1] != 0x3D and _next_line_fits(data, end, width):
                 stop, lines = _block_lines(data, end, width)
                 if stop > end:
                     yield from lines
@@ -140,6 +141,16 @@ def _screened_base64_runs(data: bytes) -> Iterator[bytes]:
                     break
         else:
             return
+
+
+def _next_line_fits(data: bytes, end: int, width: int) -> bool:
+    """Whether the line after ``end`` starts with ``width`` base64 characters: a cheap test first (a
+    regex call costs more), which most runs of a line of their own (YAML values, say) fail."""
+    nl = data.find(b"\n", end, end + 16)
+    if nl < 0:
+        return False
+    head = data[nl + 1 : nl + width + 64].lstrip(b" \t\"'`")[:width]
+    return len(head) == width and head.translate(None, b"+/").isalnum()
 
 
 def _block_lines(data: bytes, end: int, width: int) -> tuple[int, list[bytes]]:

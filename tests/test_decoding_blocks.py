@@ -73,6 +73,14 @@ def test_a_line_of_text_among_image_lines_is_still_checked(lines: list[str]) -> 
     assert _screened(data) == _reference(data) != []
 
 
+@pytest.mark.parametrize("width", [48, 1000, 1004, 1024], ids=lambda w: f"width-{w}")
+def test_blocks_of_any_width_are_checked_line_by_line_alike(width: int) -> None:
+    lines = _b64_lines(_binary(width // 4 * 3 * 6, seed=width), width)
+    data = "\n".join(lines[:3] + [_text_line("password: Tr0ub4dor&3 staple", width)] + lines[3:]).encode()
+    assert decoding.may_hold_encoded(data)
+    assert _screened(data) == _reference(data) != []
+
+
 def test_the_lines_of_an_image_are_screened_out_in_bulk() -> None:
     data = _notebook(IMAGE_WHOLE_LINES).encode()
     assert list(decoding._encoded_runs(data)) == [IMAGE_WHOLE_LINES[0].encode()]  # the block's first line only
@@ -98,6 +106,7 @@ LAYOUTS = {
     "json-list": ('       "', '\\n",\n', ""),
     "json-list-py2": ('        "', '", \n', ""),
     "html-data-uri": ("", "\n", '<img src="data:image/png;base64,'),
+    "deep-indent": (" " * 70, "\n", ""),
 }
 
 
