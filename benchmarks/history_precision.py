@@ -105,11 +105,11 @@ def main() -> None:
                 for tag, keys in (("gone", was_keys - now_keys), ("new", now_keys - was_keys)):
                     for rule, path, line in sorted(keys):
                         print(f"  {tag}: {rule} {path}:{line}  {verdict(judged, (rule, path, line))}")
-    print(f"\n{'repo':<20} {'scanned':<36} {'findings':>8}  " + " / ".join(CLASSES))
+    print(f"\n{'repo':<31} {'scanned':<36} {'findings':>8}  " + " / ".join(CLASSES))
     for name, scanned, was, counts in rows:
         for tag, c in (("baseline", was), ("now", counts)):
             if c is not None:
-                print(f"{name:<20} {scanned:<36} {sum(c.values()):>8}  "
+                print(f"{name:<31} {scanned:<36} {sum(c.values()):>8}  "
                       + " / ".join(str(c[k]) for k in CLASSES) + (f"  ({tag})" if was is not None else ""))
 
 
