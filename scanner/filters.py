@@ -155,6 +155,11 @@ _IDEMPOTENCY_KEY = _lazy(r"(?:client|request)token$")
 _SETTING_VALUES = frozenset(
     "always never on_create on_change on_failure on_success auto prompt ask inherit ignore".split()
 )
+# Type names documented for an option or field (traitlets' `NotebookApp.password : Unicode`).
+_TYPE_NAMES = frozenset("unicode cunicode bytes bool boolean int integer float dict list tuple secretstr".split())
+# A translation table keyed by the English label: "Password": "Senha" (swagger-ui's lang/*.js).
+_LABEL_KEY = _lazy(r"Password|Passphrase|Token|Secret")
+_LABEL_WORD = _lazy(r"[A-Z][a-z]+")
 # Key-name parts that make a bare number a size, limit or flag (NSS_BUFLEN_PASSWD = 1024).
 _NUMERIC_KEY_PARTS = frozenset(
     "buflen len length size max min flag flags uf dont expire expires timeout ttl count retries attempts bits".split()
@@ -268,6 +273,10 @@ def _generic_rejection(secret: str, match: str, line: str, path: str, rule_id: s
     key = _key_name(secret, match, line)
     if secret.lower() in _SETTING_VALUES:
         return "setting"
+    if secret.lower() in _TYPE_NAMES:
+        return "type name"
+    if _LABEL_KEY.fullmatch(key) and _LABEL_WORD.fullmatch(secret):
+        return "translated label"
     if _describes_no_credential(secret, match, key, line):
         return "not a secret value"
     if (_SLUG.fullmatch(secret) or _CAMEL_WORDS.fullmatch(secret)) and not _PASSWORD_KEY.search(key) and len(key) > 2 \

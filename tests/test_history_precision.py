@@ -56,6 +56,8 @@ from tests.test_precision import _found
     pytest.param('  "onepassword": F880,', "static/vendor/mdi/scss/_variables.scss", id="icon-font-code-point"),
     pytest.param("\tsed -i -e \"s/SECRET_KEY = .*/SECRET_KEY = '$(shell openssl rand -hex 32)'/g\" app/conf.py",
                  "Makefile", id="sed-regular-expression"),
+    pytest.param('    "Password":"Senha",', "flasgger/ui2/static/lang/pt.js", id="translated-label-ascii"),
+    pytest.param("NotebookApp.password : Unicode", "docs/source/config.rst", id="documented-type-name"),
 ])
 def test_vendored_and_generated_code_in_history_stays_quiet(engine: Engine, text: str, path: str) -> None:
     assert _found(engine, text, path=path) == []
@@ -91,6 +93,10 @@ def test_vendored_and_generated_code_in_history_stays_quiet(engine: Engine, text
                  id="hex-password-outside-stylesheets"),
     pytest.param("SECRET_KEY = '0001_kq9VxT2mLpR7wZ'", "app/settings.py", ("generic-secret", "0001_kq9VxT2mLpR7wZ"),
                  id="mixed-case-after-digits"),
+    pytest.param('    "Password": "Senha2024",', "app/appsettings.json", ("generic-password", "Senha2024"),
+                 id="capitalised-password-with-digits"),
+    pytest.param('    "password": "Parola",', "app/config.json", ("generic-password", "Parola"),
+                 id="capitalised-word-under-a-config-key"),
 ])
 def test_real_looking_values_next_to_those_shapes_are_reported(engine: Engine, text: str, path: str,
                                                                expected: tuple[str, str]) -> None:
