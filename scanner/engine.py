@@ -449,8 +449,10 @@ class Engine:
         )
 
     def path_allowed(self, path: str) -> bool:
-        """True when a global allowlist excludes this path entirely (sources skip such files)."""
-        return any(a.paths and a.path_allowed(path) for a in self._global_allow)
+        """True when a global allowlist excludes this path entirely (sources skip such files), or an
+        archive it is a member of (``outer.zip!inner``, sources/archives.py): ``*.zip`` skips its members."""
+        paths = [path, *(path[:i] for i, c in enumerate(path) if c == "!")] if "!" in path else [path]
+        return any(a.paths and any(a.path_allowed(p) for p in paths) for a in self._global_allow)
 
 
 def link_companions(findings: list[Finding], companions: dict[str, tuple[Companion, ...]]) -> list[Finding]:

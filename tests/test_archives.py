@@ -142,6 +142,14 @@ def test_config_option_sets_the_depth_and_the_flag_wins(tmp_path: Path, capsys, 
     assert bool(run.findings) is found
 
 
+@pytest.mark.parametrize("pattern", ["*.zip", "**/deploy.zip", "tree/deploy.zip"], ids=["glob", "globstar", "path"])
+def test_allowlisted_archive_path_skips_its_members(tmp_path: Path, capsys, pattern: str) -> None:
+    root = planted(tmp_path / "tree", {"deploy.zip": zip_bytes({"app/.env": ENV}), "app.py": TOKEN,
+                                       ".leakscan.yaml": f"allowlist:\n  paths: ['{pattern}']\n"})
+    run = leakscan(capsys, "scan", str(root))
+    assert rel_where(run, root) == {("app.py", 2, "github-pat")}
+
+
 def test_bad_config_depth_is_a_config_error(tmp_path: Path, capsys) -> None:
     root = planted(tmp_path / "tree", {"a.txt": "x\n", ".leakscan.yaml": "options:\n  max_archive_depth: -1\n"})
     run = leakscan(capsys, "scan", str(root))
@@ -257,6 +265,13 @@ def test_corrupt_archive_is_a_warning_and_the_exit_status_follows_other_findings
     assert any(f"{root}/broken.zip: corrupt or truncated zip archive" in w for w in warnings)
     assert any(f"{root}/garbage.tar.gz: corrupt or truncated gzip archive" in w for w in warnings)
     assert "Traceback" not in run.stderr
+
+
+def test_strict_fails_on_an_archive_that_was_only_partly_scanned(tmp_path: Path, capsys) -> None:
+    root = planted(tmp_path / "tree", {"broken.zip": zip_bytes({"a.txt": "x\n"})[:40], "ok.txt": "fine\n"})
+    assert leakscan(capsys, "scan", str(root)).code == 0
+    run = leakscan(capsys, "scan", str(root), "--strict")
+    assert run.code == 3 and "broken.zip: corrupt or truncated zip archive" in run.stderr
 
 
 def test_truncated_tar_gz_keeps_the_findings_before_the_damage(tmp_path: Path, capsys) -> None:

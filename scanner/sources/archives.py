@@ -111,11 +111,12 @@ class _Budget:
     def stop(self, where: str, why: str) -> None:
         if not self.stopped:
             self.stopped = True
-            self.notes.warnings.append(f"{where}: archive with {why}: scanning stopped at the cap, the rest was "
-                                       "not scanned")
+            self.notes.errors.append(f"{where}: archive with {why}: scanning stopped at the cap, the rest was "
+                                     "not scanned")
 
     def warn(self, text: str) -> None:
-        self.notes.warnings.append(text)
+        """A part not scanned: an error note, shown as a warning, that makes --strict fail."""
+        self.notes.errors.append(text)
 
 
 def archive_chunks(fh: IO[bytes], display: str, kind: str, notes: Notes, options: ArchiveOptions,

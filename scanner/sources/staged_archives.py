@@ -28,6 +28,9 @@ def staged_archives(repo: GitRepo, spec: EngineSpec, notes: Notes, max_file_size
     for path, old, new in _changes(repo):
         if path in text_paths:
             continue
+        size = int(run_git(repo, ["cat-file", "-s", new]) or 0)
+        if max_file_size is not None and size > max_file_size:  # a large binary is not read to be sniffed
+            continue
         data = run_git(repo, ["cat-file", "blob", new])
         if not sniff(data):
             continue
