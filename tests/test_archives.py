@@ -8,6 +8,7 @@ import io
 import json
 import lzma
 import tarfile
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -220,6 +221,31 @@ def test_zip_bomb_with_default_limits_is_bounded(tmp_path: Path, capsys) -> None
     assert rel_where(run, root) == {("bomb.zip!a/.env", 3, "aws-access-key-id")}
     assert "member larger than 32 MB decompressed" in run.stderr
     assert "archive with more than 64 MB decompressed" in run.stderr
+
+
+def test_zip_declaring_a_huge_directory_is_not_parsed(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("scanner.sources.archives._MAX_DIRECTORY", 20)
+    root = planted(tmp_path / "tree", {"many.zip": zip_bytes({f"f/{i}.txt": TOKEN for i in range(21)}),
+                                       "few.zip": zip_bytes({f"f/{i}.txt": "x\n" for i in range(19)} | {"a.env": ENV})})
+    run = leakscan(capsys, "scan", str(root))
+    assert rel_where(run, root) == {("few.zip!a.env", 3, "aws-access-key-id")}
+    assert "many.zip: archive with more than 20 entries in its directory: scanning stopped at the cap" in run.stderr
+
+
+@pytest.mark.parametrize("layout", ["name-without-end", "multi-member", "zero-padding"])
+def test_gzip_headers_and_members_are_read_in_c(tmp_path: Path, capsys, layout: str) -> None:
+    first, second = gzip.compress(b"x = 1\n"), gzip.compress(TOKEN.encode())
+    data = {"name-without-end": b"\x1f\x8b\x08\x08" + bytes(6) + b"A" * (40 << 20),
+            "multi-member": first + second,
+            "zero-padding": first + second + bytes(512)}[layout]
+    root = planted(tmp_path / "tree", {"x.txt.gz": data})
+    started = time.perf_counter()
+    run = leakscan(capsys, "scan", str(root))
+    if layout == "name-without-end":
+        assert "x.txt.gz: corrupt or truncated gzip archive" in run.stderr and run.code == 0
+        assert time.perf_counter() - started < 3  # the gzip module took 8 s on 20 MB of such a header
+    else:
+        assert rel_where(run, root) == {("x.txt.gz!x.txt", 3, "github-pat")} and "warning" not in run.stderr
 
 
 def test_too_many_members_stop_at_the_member_cap(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,8 @@ DEFAULT_DEPTH = 2  # an archive and the archives it holds, as TruffleHog opens t
 MAX_BYTES = 64 << 20  # decompressed bytes per scanned archive, the archives nested in it included
 MAX_MEMBERS = 10_000  # entries per scanned archive, nested ones included
 TAR_BLOCK = 512
+_MAX_DIRECTORY = 10 * MAX_MEMBERS  # zip entries parsed at once: ~300 bytes of memory each
+_EOCD_SIZE = 22
 _ZIP_METHODS = frozenset({0, 8, 12, 14})  # stored, deflate, bzip2, lzma: what zipfile decompresses
 # What a compressed single file's name loses: ``config.json.gz`` holds ``config.json``.
 _SUFFIXES = {".gz": "", ".bz2": "", ".xz": "", ".z": "", ".tgz": ".tar", ".tbz2": ".tar", ".txz": ".tar"}
@@ -211,6 +213,9 @@ def _zip(fh: IO[bytes], display: str, budget: _Budget, level: int) -> Iterator[C
     import zipfile
 
     errors = _errors()
+    if _declared_entries(fh) > _MAX_DIRECTORY:  # zipfile would hold every entry of the directory at once
+        budget.stop(display, f"more than {_MAX_DIRECTORY} entries in its directory")
+        return
     with zipfile.ZipFile(fh) as zf:
         for info in zf.infolist():
             if budget.stopped or not budget.member(display):
@@ -235,6 +240,17 @@ def _zip(fh: IO[bytes], display: str, budget: _Budget, level: int) -> Iterator[C
                 yield from _member(name, _pieces(member, name, display, budget, charge=True), budget, level)
 
 
+def _declared_entries(fh: IO[bytes]) -> int:
+    """The entry count a zip's end-of-central-directory record declares (0 when none is found)."""
+    size = fh.seek(0, os.SEEK_END)
+    tail_size = min(size, _EOCD_SIZE + 0xFFFF)  # the record, and a comment of up to 64 KB after it
+    fh.seek(size - tail_size)
+    tail = fh.read(tail_size)
+    fh.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    return int.from_bytes(tail[at + 10 : at + 12], "little") if 0 <= at <= len(tail) - _EOCD_SIZE else 0
+
+
 def _tar(fh: IO[bytes], display: str, budget: _Budget, level: int) -> Iterator[Chunk]:
     import tarfile
 
@@ -255,11 +271,10 @@ def _tar(fh: IO[bytes], display: str, budget: _Budget, level: int) -> Iterator[C
 
 def _compressed(fh: IO[bytes], display: str, kind: str, budget: _Budget, level: int) -> Iterator[Chunk]:
     import bz2
-    import gzip
     import lzma
 
     opened: Callable[[IO[bytes]], io.BufferedIOBase] = {
-        "gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
+        "gzip": lambda f: io.BufferedReader(_Gunzip(f)),
         "bzip2": lambda f: bz2.BZ2File(f),
         "xz": lambda f: lzma.LZMAFile(f),
     }[kind]
@@ -391,6 +406,42 @@ class _Charged(io.RawIOBase):
         self._budget.bytes_left -= len(data)
         b[: len(data)] = data
         return len(data)
+
+
+class _Gunzip(io.RawIOBase):
+    """gzip members decompressed by zlib, header included: the gzip module parses a header's name a
+    byte at a time in Python (8 s for a 20 MB name without its NUL); zlib does it in C."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        import zlib
+
+        self._zlib = zlib
+        self._raw = raw
+        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        want = len(b)
+        while True:
+            if self._d.unconsumed_tail:
+                data = self._d.decompress(self._d.unconsumed_tail, want)
+            elif self._d.eof:  # the next member, if any (padding of NULs after the last one is allowed)
+                rest = self._d.unused_data.lstrip(b"\x00") or self._raw.read(1 << 16).lstrip(b"\x00")
+                if not rest:
+                    return 0
+                self._d = self._zlib.decompressobj(16 + self._zlib.MAX_WBITS)
+                data = self._d.decompress(rest, want)
+            else:
+                raw = self._raw.read(1 << 16)
+                if not raw:
+                    raise EOFError("compressed file ended before the end-of-stream marker was reached")
+                data = self._d.decompress(raw, want)
+            if data:
+                b[: len(data)] = data
+                return len(data)
 
 
 class _Prefixed(io.RawIOBase):
