@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .errors import ConfigError, LeakscanError
+from .errors import ConfigError
 from .ignorefile import FINGERPRINT
 from .jsonfile import read_json
 from .model import Finding
+from .outfile import write_text
 from .pathglob import normalize, relative_to
 
 VERSION = 1
@@ -57,14 +57,7 @@ def render(baseline: Baseline) -> str:
 
 
 def write(baseline: Baseline, path: str | os.PathLike[str]) -> None:
-    target = os.path.abspath(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".leakscan-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(render(baseline))
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise LeakscanError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_text(path, lambda fh: fh.write(render(baseline)))
 
 
 def load(path: str | os.PathLike[str]) -> Baseline:

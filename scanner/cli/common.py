@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import io
 import os
 import re
 import sys
@@ -185,24 +184,9 @@ def write_report(findings: Sequence[Finding], info: RunInfo, out: OutputOptions)
         render(findings, info, out, sys.stdout)
         sys.stdout.flush()
         return
-    import tempfile  # only with --output
+    from ..outfile import write_text  # only with --output
 
-    target = os.path.abspath(out.output)
-    directory = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".leakscan-", suffix=".tmp")
-    except OSError as exc:
-        raise LeakscanError(f"cannot write {out.output}: {exc.strerror}") from None
-    try:
-        with io.open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
-            render(findings, info, out, fh)
-        os.replace(tmp, target)  # atomic: never a half-written report
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text(out.output, lambda fh: render(findings, info, out, fh))
 
 
 def report_notes(info: RunInfo, out: OutputOptions, partial: Sequence[tuple[str, str]] = ()) -> None:
