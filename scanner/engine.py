@@ -225,7 +225,7 @@ class Engine:
 
     def _matches_somewhere(self, index: int, data: bytes, path: str) -> bool:
         rule_path = self._rule_paths[index]
-        if rule_path is not None and not rule_path.search(path):
+        if rule_path is not None and not _path_applies(rule_path, path):
             return False
         pattern = self.pattern(index)
         if pattern.engine != "re2":  # a backtracking search over a whole buffer may not end: assume a match
@@ -339,7 +339,7 @@ class Engine:
         deferred: list[tuple[int, list[tuple[int, int]]]] = []
         for index, wins in sorted(candidates.items()):
             rule_path = self._rule_paths[index]
-            if rule_path is not None and not rule_path.search(chunk.path):
+            if rule_path is not None and not _path_applies(rule_path, chunk.path):
                 continue
             if text_only is not None and text_only[index]:
                 continue
@@ -374,7 +374,7 @@ class Engine:
         whole = [(0, len(chunk.data))]
         for index in range(len(self.rules)):
             rule_path = self._rule_paths[index]
-            if rule_path is not None and not rule_path.search(chunk.path):
+            if rule_path is not None and not _path_applies(rule_path, chunk.path):
                 continue
             self._confirm(chunk, index, whole, lines, result.findings)
         result.findings = filters.prefer_specific(result.findings)
@@ -453,6 +453,12 @@ class Engine:
         archive it is a member of (``outer.zip!inner``, sources/archives.py): ``*.zip`` skips its members."""
         paths = [path, *(path[:i] for i, c in enumerate(path) if c == "!")] if "!" in path else [path]
         return any(a.paths and any(a.path_allowed(p) for p in paths) for a in self._global_allow)
+
+
+def _path_applies(pattern: TextPattern, path: str) -> bool:
+    """A rule's path regex applies to the path, or to an archive member's own path: ``(^|/)\\.pgpass$``
+    matches ``backup.zip!.pgpass`` (sources/archives.py)."""
+    return bool(pattern.search(path)) or ("!" in path and bool(pattern.search(path.rsplit("!", 1)[1])))
 
 
 def link_companions(findings: list[Finding], companions: dict[str, tuple[Companion, ...]]) -> list[Finding]:

@@ -96,6 +96,14 @@ def test_secret_inside_an_archive_is_found_with_its_member_path_and_line(tmp_pat
     assert rel_where(run, root) == expected
 
 
+def test_rule_with_a_path_applies_to_a_member_of_that_name(tmp_path: Path, capsys) -> None:
+    # pgpass-password applies to files named .pgpass: "(^|/)" must also match after an archive's "!".
+    root = planted(tmp_path / "tree", {"backup.zip": zip_bytes({".pgpass": "db.internal:5432:app:app_user:Vb7#qW2mZx\n"}),
+                                       "notes.txt": "db.internal:5432:app:app_user:Vb7#qW2mZx\n"})
+    run = leakscan(capsys, "scan", str(root))
+    assert rel_where(run, root) == {("backup.zip!.pgpass", 1, "pgpass-password")}
+
+
 def test_column_is_counted_in_the_member(tmp_path: Path, capsys) -> None:
     root = planted(tmp_path / "tree", {"d.zip": zip_bytes({"app/.env": ENV})})
     run = leakscan(capsys, "scan", str(root))
