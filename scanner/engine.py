@@ -16,6 +16,7 @@ from . import decoding, filters
 from .confidence import grade
 from .markers import CompiledMarkers, MarkerSet
 from .model import Allowlist, Chunk, Companion, Confidence, Finding, RegexTarget, Rule
+from .pathglob import with_archives
 from .prefilter import HAVE_HYPERSCAN, Database, HyperscanPass, KeywordGate, gated_keywords, keyword_table
 from .regexes import DEFAULT_TIMEOUT, Match, Pattern, RegexTimeout, TextPattern, compile_rule_regex
 
@@ -451,7 +452,7 @@ class Engine:
     def path_allowed(self, path: str) -> bool:
         """True when a global allowlist excludes this path entirely (sources skip such files), or an
         archive it is a member of (``outer.zip!inner``, sources/archives.py): ``*.zip`` skips its members."""
-        paths = [path, *(path[:i] for i, c in enumerate(path) if c == "!")] if "!" in path else [path]
+        paths = with_archives(path)
         return any(a.paths and any(a.path_allowed(p) for p in paths) for a in self._global_allow)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ConfigError, LeakscanError
 from .model import Finding
-from .pathglob import glob_matches
+from .pathglob import glob_matches, with_archives
 
 IGNORE_NAME = ".leakscanignore"
 FINGERPRINT = re.compile(r"^[0-9a-f]{32}$")
@@ -28,7 +28,9 @@ class IgnoreEntry:
     line: int = 0  # where it is in the file, for --report-unused-ignores
 
     def matches(self, finding: Finding) -> bool:
-        return finding.fingerprint == self.fingerprint and (not self.path or glob_matches(self.path, finding.path))
+        # An entry naming an archive covers the secret inside it (``x.zip`` for ``x.zip!dir/a.env``).
+        return finding.fingerprint == self.fingerprint and (
+            not self.path or any(glob_matches(self.path, p) for p in with_archives(finding.path)))
 
     def render(self) -> str:
         text = self.fingerprint + (f" {self.path}" if self.path else "")

@@ -51,6 +51,14 @@ def glob_matches(glob: str, path: str) -> bool:
     return re.search(glob_to_regex(glob), normalize(path)) is not None
 
 
+def with_archives(path: str) -> list[str]:
+    """The path and, for an archive member (``outer.zip!dir/inner.tar!f.env``, sources/archives.py), each
+    archive that holds it: what names an archive also covers what is inside it."""
+    if "!" not in path:
+        return [path]
+    return [path, *(path[:i] for i, c in enumerate(path) if c == "!")]
+
+
 def normalize(path: str) -> str:
     """Forward slashes, no leading './'."""
     path = path.replace("\\", "/")

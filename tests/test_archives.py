@@ -520,3 +520,14 @@ def test_staged_binary_that_is_no_archive_is_still_skipped(make_repo: MakeRepo, 
     run = leakscan(capsys, "staged", str(repo), "-v")
     assert (run.code, run.findings) == (0, [])
     assert "image.png: binary" in run.stderr
+
+
+@pytest.mark.parametrize(("entry_path", "code"), [("d.zip", 0), ("d.zip!app/.env", 0), ("other.zip", 1)],
+                         ids=["the-archive", "the-member", "another-archive"])
+def test_ignore_entry_naming_an_archive_covers_its_members(tmp_path: Path, capsys, entry_path: str,
+                                                           code: int) -> None:
+    root = planted(tmp_path / "tree", {"d.zip": zip_bytes({"app/.env": ENV})})
+    found = leakscan(capsys, "scan", str(root)).findings
+    assert [f["rule_id"] for f in found] == ["aws-access-key-id"]
+    (root / ".leakscanignore").write_text(f"{found[0]['fingerprint']} {entry_path}  # rotated\n")
+    assert leakscan(capsys, "scan", str(root)).code == code
