@@ -163,6 +163,20 @@ def test_non_repository_is_a_usage_error(tmp_path: Path, capsys) -> None:
     assert run.stderr.strip() == f"error: {tmp_path / 'plain'}: not a git repository"
 
 
+def test_sha256_repository_history_is_a_one_line_runtime_error_and_staged_still_works(tmp_path: Path,
+                                                                                     capsys) -> None:
+    repo = tmp_path / "s256"
+    git(tmp_path, "init", "-q", "--object-format=sha256", str(repo))
+    commit(repo, "base", {"a.txt": "a\n"})
+    (repo / "b.py").write_text(f"token = '{GITHUB}'\n")
+    git(repo, "add", "b.py")
+    run = leakscan(capsys, "history", str(repo))
+    assert (run.code, len(run.stderr.strip().splitlines())) == (3, 1)
+    assert "unknown object format 'sha256'" in run.stderr
+    staged = leakscan(capsys, "staged", str(repo))
+    assert (staged.code, [(f["path"], f["rule_id"]) for f in staged.findings]) == (1, [("b.py", "github-pat")])
+
+
 @pytest.mark.parametrize("args", [["--range", "nope..HEAD"], ["--since", "v9.9"], ["--branch", "missing"],
                                   ["--range", "HEAD"]], ids=["range", "since", "branch", "malformed"])
 def test_unknown_or_malformed_range_exits_2_naming_it(make_repo: MakeRepo, capsys, args: list[str]) -> None:
