@@ -402,3 +402,29 @@ def test_clone_progress_is_shown_on_a_terminal_unless_quiet(terminal: bool, quie
             time.sleep(0.1)  # one refresh of the live line
     assert (progress is not None) == shown
     assert ("clone: Receiving objects:  50% (3/6)" in stream.getvalue()) == shown
+
+
+class _Stalled(_Quiet):
+    """Accepts the request and then sends nothing, as a hung server does."""
+
+    release = threading.Event()
+
+    def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        self.release.wait(timeout=60)
+
+
+def test_server_that_stops_answering_fails_the_clone_instead_of_hanging(
+        bare: Path, clone_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr("scanner.sources.git_remote.STALL_SECONDS", 2)
+    try:
+        with _serve(_Stalled, bare.parent) as port:
+            started = time.monotonic()
+            run = leakscan(capsys, "history", f"http://127.0.0.1:{port}/origin.git")
+            elapsed = time.monotonic() - started
+            _Stalled.release.set()
+    finally:
+        _Stalled.release.set()
+    assert run.code == 3 and elapsed < 30, (elapsed, run.stderr)
+    assert run.stderr.strip().startswith(f"error: cannot clone http://127.0.0.1:{port}/origin.git: ")
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert _clones(clone_tmp) == []

@@ -17,6 +17,10 @@ from .remote_url import SCHEMES, RemoteUrl
 CloneProgress = Callable[[str], None]  # one line of git's progress, credentials removed
 
 _KEPT_LINES = 200  # of git's stderr, for the error message: a clone's output is mostly progress
+# An HTTP(S) transfer that moves less than a byte a second for this long is given up (curl's low-speed
+# limit): a server that stops answering must not hold a CI job until its own timeout. A healthy clone
+# sends progress or data well within it, even while the server counts and compresses objects.
+STALL_SECONDS = 120
 _AUTH = ("could not read username", "could not read password", "authentication failed", "terminal prompts disabled",
          "permission denied (publickey")
 _LINE_END = re.compile(rb"[\r\n]")
@@ -86,6 +90,7 @@ def _clone_command(remote: RemoteUrl, target: str, *, progress: bool) -> tuple[l
         if password is not None:
             env["LEAKSCAN_GIT_PASSWORD"] = password
         cmd += ["-c", "credential.helper=", "-c", f"credential.helper={_HELPER}"]
+    cmd += ["-c", "http.lowSpeedLimit=1", "-c", f"http.lowSpeedTime={STALL_SECONDS}"]
     cmd += ["clone", "--mirror", "--template=", "--progress" if progress else "--quiet", "--", remote.fetch_url,
             target]
     return cmd, env
