@@ -21,9 +21,9 @@ from ..model import Chunk, Finding
 from . import Notes
 from .archives import ArchiveOptions, change_findings, sniff
 from .git_blobs import read_blobs
+from .git_common import NULL_SHA
 from .text import SNIFF, is_binary, to_utf8
 
-NULL_SHA = "0" * 40
 _STEP, _BLOCK = 1 << 12, 1 << 8
 
 PairKey = tuple[str, str, str]  # (path, new blob, old blob or NULL_SHA)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from ..errors import SourceError, UsageError
 
+NULL_SHA = "0" * 40  # where git names no object: a path absent from a parent, a file the index adds
+
 # Never prompt, never page, never localize messages we may need to read.
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 

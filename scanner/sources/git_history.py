@@ -28,11 +28,10 @@ from . import Notes
 from .archives import holds
 from .git_blobs import MessageScan, TaskResult, close_readers, read_blobs
 from .git_changes import ChangeBatch, ChangeResult, PairKey
-from .git_common import GitRepo, first_line, git_env
+from .git_common import NULL_SHA, GitRepo, first_line, git_env
 from .git_range import Resolved
 from .text import to_utf8
 
-NULL_SHA = "0" * 40
 GITLINK = "160000"  # a submodule: a commit id in the tree, not a blob
 _GITLINK = GITLINK.encode("ascii")
 _ONE_PARENT = len(":100644 100644 " + NULL_SHA + " " + NULL_SHA + " M")  # a non-merge entry's columns

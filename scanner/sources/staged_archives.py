@@ -7,9 +7,8 @@ from ..engine import Engine, EngineSpec
 from ..model import Finding
 from . import Notes
 from .archives import ArchiveOptions, change_findings, sniff
-from .git_common import GitRepo, run_git
-
-NULL_SHA = "0" * 40
+from .git_blobs import close_readers, read_blobs
+from .git_common import NULL_SHA, GitRepo, run_git
 
 
 def staged_archives(repo: GitRepo, spec: EngineSpec, notes: Notes, max_file_size: int | None,
@@ -21,25 +20,42 @@ def staged_archives(repo: GitRepo, spec: EngineSpec, notes: Notes, max_file_size
     """
     if not spec.archive_depth or not any(reason == "binary" for _path, reason in notes.skipped):
         return []
-    engine: Engine | None = None
+    changes = [c for c in _changes(repo) if c[0] not in text_paths]
+    sizes = _sizes(repo, [new for _path, _old, new in changes])
+    # A large binary is not read to be sniffed.
+    changes = [c for c in changes if max_file_size is None or sizes.get(c[2], 0) <= max_file_size]
+    try:
+        # One git cat-file for every version (one process per file cost three): the staged ones, kept
+        # only when they are archives, then HEAD's versions of those.
+        staged = {sha: data for sha, data in read_blobs(repo.git_dir, [new for _p, _o, new in changes]) if sniff(data)}
+        archives = [c for c in changes if c[2] in staged]
+        previous = dict(read_blobs(repo.git_dir, [old for _p, old, _n in archives if old != NULL_SHA]))
+    finally:
+        close_readers()
+    if not archives:
+        return []
+    engine = Engine(spec)
     options = ArchiveOptions(spec.archive_depth, max_file_size=max_file_size)
     found: list[Finding] = []
-    scanned: set[str] = set()
-    for path, old, new in _changes(repo):
-        if path in text_paths:
-            continue
-        size = int(run_git(repo, ["cat-file", "-s", new]) or 0)
-        if max_file_size is not None and size > max_file_size:  # a large binary is not read to be sniffed
-            continue
-        data = run_git(repo, ["cat-file", "blob", new])
-        if not sniff(data):
-            continue
-        previous = run_git(repo, ["cat-file", "blob", old]) if old != NULL_SHA else b""
-        engine = engine or Engine(spec)
-        found.extend(change_findings(engine, data, previous, path, notes, options))
-        scanned.add(path)
+    for path, old, new in archives:
+        found.extend(change_findings(engine, staged[new], previous.get(old, b""), path, notes, options))
+    scanned = {path for path, _old, _new in archives}
     notes.skipped[:] = [(p, r) for p, r in notes.skipped if not (r == "binary" and p in scanned)]
     return found
+
+
+def _sizes(repo: GitRepo, shas: list[str]) -> dict[str, int]:
+    """Each object's size, from one ``git cat-file --batch-check``."""
+    if not shas:
+        return {}
+    out = run_git(repo, ["cat-file", "--batch-check=%(objectname) %(objectsize)"],
+                  input="".join(f"{sha}\n" for sha in shas).encode("ascii"))
+    sizes: dict[str, int] = {}
+    for line in out.decode("ascii", "replace").splitlines():
+        sha, _sep, size = line.partition(" ")
+        if size.isdigit():
+            sizes[sha] = int(size)
+    return sizes
 
 
 def _changes(repo: GitRepo) -> list[tuple[str, str, str]]:
