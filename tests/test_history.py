@@ -380,3 +380,36 @@ def test_second_private_key_in_a_file_is_found_though_its_begin_and_end_lines_ar
     run = leakscan(capsys, "history", str(repo))
     got = sorted((f["rule_id"], f["line"], f["commit"]) for f in run.findings)
     assert got == sorted([("private-key", 1, a), ("private-key", 6, b)])
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_unreadable_version_is_one_warning_and_the_rest_of_the_history_is_still_reported(
+        make_repo: MakeRepo, capsys, damage: str) -> None:
+    repo = make_repo()
+    first = commit(repo, "add", {"a.py": KEY_LINE})
+    commit(repo, "edit", {"a.py": KEY_LINE + f"token = '{GITHUB}'\n"})
+    blob = git(repo, "rev-parse", "HEAD:a.py").strip()
+    loose = repo / ".git" / "objects" / blob[:2] / blob[2:]
+    loose.chmod(0o644)
+    if damage == "missing":
+        loose.unlink()
+    else:
+        loose.write_bytes(b"x\x9cnot zlib at all")
+    run = leakscan(capsys, "history", str(repo))
+    assert [(f["path"], f["commit"]) for f in run.findings] == [("a.py", first)]  # nothing found is lost
+    assert f"a.py: object {blob} could not be read (missing or corrupt)" in run.stderr
+    assert run.code == 1 and "Traceback" not in run.stderr and GITHUB not in run.stderr
+
+
+def test_partial_clone_blobs_are_fetched_from_its_remote_and_scanned(make_repo: MakeRepo, capsys,
+                                                                     tmp_path: Path) -> None:
+    origin = make_repo("origin")
+    added = commit(origin, "add", {"a.py": KEY_LINE})
+    commit(origin, "edit", {"a.py": KEY_LINE + "x = 1\n"})
+    git(origin, "config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "partial.git"
+    git(tmp_path, "clone", "-q", "--bare", "--filter=blob:none", f"file://{origin}", str(clone))
+    assert git(clone, "config", "remote.origin.promisor").strip() == "true"
+    run = leakscan(capsys, "history", str(clone))
+    assert [(f["path"], f["line"], f["commit"]) for f in run.findings] == [("a.py", 1, added)]
+    assert run.code == 1 and "could not be read" not in run.stderr

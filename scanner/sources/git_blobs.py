@@ -106,6 +106,61 @@ def read_blobs(git_dir: str, shas: Sequence[str]) -> Generator[tuple[str, bytes]
         raise
 
 
+class PackReader:
+    """Blobs read in this process through libgit2, one at a time: no pipe, no second process.
+
+    On ipython (1.29 GB of versions) ``cat-file`` itself took 1.0 s of CPU, but moving its output
+    through a pipe cost as much again in system time on both sides (a copy each, and a wake-up per
+    object); read here, the same versions take 1.0 s in all. libgit2 checks every object's hash on
+    read unless told not to, which tripled that (SHA-1DC); ``cat-file`` does not check either.
+    """
+
+    def __init__(self, git_dir: str) -> None:
+        import pygit2
+
+        settings = pygit2.settings
+        settings.enable_strict_hash_verification(False)
+        # Map packs in windows, as _BOUNDED_MEMORY does for cat-file: on ipython a worker's peak RSS
+        # falls from 152 to about 110 MB, for 0.04 s more system time.
+        settings.mwindow_size = 32 << 20
+        settings.mwindow_mapped_limit = 96 << 20
+        self._errors: tuple[type[Exception], ...] = (pygit2.GitError, ValueError)
+        self._git_dir = git_dir
+        try:
+            self._read = pygit2.Repository(git_dir).odb.read
+        except pygit2.GitError as exc:
+            raise SourceError(f"cannot open {git_dir}: {exc}") from None
+
+    def read(self, sha: str) -> bytes | None:
+        """The blob's content, or None when it is missing, corrupt or not a blob."""
+        try:
+            kind, data = self._read(sha)
+        except KeyError:
+            return self._from_git(sha)
+        except self._errors:
+            return None
+        return data if kind == _BLOB else None
+
+    def _from_git(self, sha: str) -> bytes | None:
+        """A blob libgit2 does not have: a partial clone's, which git fetches from its promisor remote."""
+        try:
+            return next((data for _sha, data in read_blobs(self._git_dir, [sha])), None)
+        except SourceError:
+            return None
+
+
+_BLOB = 3  # GIT_OBJECT_BLOB
+_PACK_READERS: dict[str, PackReader] = {}  # per process, like _CAT_FILES
+
+
+def pack_reader(git_dir: str) -> PackReader:
+    """This process's reader for the repository."""
+    reader = _PACK_READERS.get(git_dir)
+    if reader is None:
+        reader = _PACK_READERS[git_dir] = PackReader(git_dir)
+    return reader
+
+
 @dataclass(frozen=True)
 class MessageScan:
     """Every commit message of a selection: read with ``git log`` and scanned in one pass."""

@@ -20,7 +20,7 @@ from ..engine import Engine
 from ..model import Chunk, Finding
 from . import Notes
 from .archives import ArchiveOptions, change_findings, sniff
-from .git_blobs import read_blobs
+from .git_blobs import pack_reader
 from .git_common import NULL_SHA
 from .text import SNIFF, is_binary, to_utf8
 
@@ -51,50 +51,41 @@ class ChangeBatch:
     def run(self, engine: Engine) -> ChangeResult:
         result = ChangeResult()
         uses: Counter[str] = Counter()
-        order: dict[str, None] = {}
         for _path, pairs in self.paths:
             for new, old in pairs:
-                for sha in (old, new):
-                    if sha != NULL_SHA:
-                        uses[sha] += 1
-                        order.setdefault(sha, None)
-        stream = read_blobs(self.git_dir, list(order))
-        loaded: dict[str, bytes] = {}
+                uses[new] += 1
+                if old != NULL_SHA:
+                    uses[old] += 1
+        read = pack_reader(self.git_dir).read
+        loaded: dict[str, bytes | None] = {}
 
         def get(sha: str) -> bytes | None:
-            while sha not in loaded:
-                try:
-                    got, data = next(stream)
-                except StopIteration:
-                    return None  # missing from a partial clone
-                loaded[got] = data
+            if sha in loaded:
+                return loaded[sha]
+            data = loaded[sha] = read(sha)
+            if data is not None:
                 result.bytes += len(data)
-            return loaded[sha]
+            return data
 
-        try:
-            for path, pairs in self.paths:
-                rejected: set[bytes] = set()  # encoded strings of this file that do not decode to text
-                for new, old in pairs:
-                    result.blobs += 1
-                    new_data = get(new)
-                    old_data = get(old) if old != NULL_SHA else b""
-                    if new_data is None:  # never silently: a corrupt object must not hide a leak
-                        result.notes.errors.append(f"{path}: object {new} could not be read "
-                                                   "(missing or corrupt); this version was not scanned")
-                    if new_data is not None and not engine.path_allowed(path):
-                        found = scan_change(engine, new_data, old_data or b"", path, result.notes,
-                                            self.max_file_size, self.scan_binaries, rejected)
-                        if found:
-                            result.by_change[(path, new, old)] = found
-                    for sha in (new, old):
-                        if sha != NULL_SHA:
-                            uses[sha] -= 1
-                            if uses[sha] == 0:
-                                loaded.pop(sha, None)  # keep only versions still needed: memory stays flat
-            for _rest in stream:  # read to the end, so this process's cat-file stays usable for the next batch
-                pass
-        finally:
-            stream.close()
+        for path, pairs in self.paths:
+            rejected: set[bytes] = set()  # encoded strings of this file that do not decode to text
+            for new, old in pairs:
+                result.blobs += 1
+                new_data = get(new)
+                old_data = get(old) if old != NULL_SHA else b""
+                if new_data is None:  # never silently: a corrupt object must not hide a leak
+                    result.notes.errors.append(f"{path}: object {new} could not be read "
+                                               "(missing or corrupt); this version was not scanned")
+                elif not engine.path_allowed(path):
+                    found = scan_change(engine, new_data, old_data or b"", path, result.notes,
+                                        self.max_file_size, self.scan_binaries, rejected)
+                    if found:
+                        result.by_change[(path, new, old)] = found
+                for sha in (new, old):
+                    if sha != NULL_SHA:
+                        uses[sha] -= 1
+                        if uses[sha] == 0:
+                            loaded.pop(sha, None)  # keep only versions still needed: memory stays flat
         return result
 
 
