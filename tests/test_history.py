@@ -1,6 +1,7 @@
 """`leakscan history` on real repositories built with the git CLI: what is found, where, and when."""
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from pathlib import Path
 
@@ -112,6 +113,19 @@ def test_renamed_file_is_reported_once_at_the_original_commit(make_repo: MakeRep
     commit(repo, "move")
     run = leakscan(capsys, "history", str(repo))
     assert [(f["path"], f["commit"]) for f in run.findings] == [("old/name.py", added)]
+
+
+def test_moved_file_with_an_encoded_secret_is_reported_once_at_the_original_commit(make_repo: MakeRepo,
+                                                                                    capsys) -> None:
+    # The secret is the decoded text, which the moved file's old copy does not hold byte for byte.
+    encoded = base64.b64encode(KEY_LINE.encode()).decode()
+    repo = make_repo()
+    added = commit(repo, "add", {"k8s/secret.yaml": f"data:\n  credentials: {encoded}\n"})
+    (repo / "deploy").mkdir()
+    git(repo, "mv", "k8s/secret.yaml", "deploy/secret.yaml")
+    commit(repo, "move")
+    run = leakscan(capsys, "history", str(repo))
+    assert [(f["path"], f["commit"], f["decoded"]) for f in run.findings] == [("k8s/secret.yaml", added, "base64")]
 
 
 def test_secret_copied_into_several_files_is_reported_at_each_with_one_fingerprint(make_repo: MakeRepo,

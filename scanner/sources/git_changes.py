@@ -71,14 +71,15 @@ class ChangeBatch:
             rejected: set[bytes] = set()  # encoded strings of this file that do not decode to text
             for new, old in pairs:
                 result.blobs += 1
-                new_data = get(new)
-                old_data = get(old) if old != NULL_SHA else b""
-                if new_data is None:  # never silently: a corrupt object must not hide a leak
+                if new == old:  # moved here unchanged: the file it left holds all of it
+                    pass
+                elif (new_data := get(new)) is None:  # never silently: a corrupt object must not hide a leak
                     result.notes.errors.append(f"{path}: object {new} could not be read "
                                                "(missing or corrupt); this version was not scanned")
                 elif not engine.path_allowed(path):
-                    found = scan_change(engine, new_data, old_data or b"", path, result.notes,
-                                        self.max_file_size, self.scan_binaries, rejected)
+                    old_data = (get(old) if old != NULL_SHA else None) or b""
+                    found = scan_change(engine, new_data, old_data, path, result.notes, self.max_file_size,
+                                        self.scan_binaries, rejected)
                     if found:
                         result.by_change[(path, new, old)] = found
                 for sha in (new, old):

@@ -213,9 +213,12 @@ class HistoryScan:
                     if ch.blob.startswith("submodule:"):
                         submodules.add(ch.path)
             for sha, changes in reversed(self._changes):  # commit order: each version is "new", then "old"
+                gone = {ch.blob for ch in changes if ch.deleted}
                 for ch in changes:
                     if not ch.deleted and not ch.blob.startswith("submodule:"):
                         old = ch.old[0] if ch.old and not ch.old[0].startswith("submodule:") else NULL_SHA
+                        if old == NULL_SHA and ch.blob in gone:
+                            old = ch.blob  # moved here unchanged: the file it left holds all of it (see _attribute)
                         lineages.setdefault(ch.path, {})[(ch.blob, old)] = None
         for path in sorted(submodules):
             self.result.notes.warnings.append(f"{path}: a submodule; its own history is not scanned")
