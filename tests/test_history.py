@@ -148,6 +148,21 @@ def test_commit_message_is_scanned(make_repo: MakeRepo, capsys) -> None:
         ("(commit message)", 3, leaky, "fix deploy")]
 
 
+def test_commit_message_in_a_legacy_encoding_is_scanned_as_utf8(make_repo: MakeRepo, capsys,
+                                                                 tmp_path: Path) -> None:
+    repo = make_repo()
+    commit(repo, "base", {"a.txt": "a\n"})
+    git(repo, "config", "i18n.commitEncoding", "ISO-8859-1")
+    git(repo, "config", "i18n.logOutputEncoding", "ISO-8859-1")  # what git would print without --encoding
+    message = tmp_path / "message.txt"
+    message.write_bytes(f"d\xe9ploiement\n\ncl\xe9 {GITHUB}\n".encode("latin-1"))
+    git(repo, "commit", "-q", "--allow-empty", "-F", str(message))
+    leaky = git(repo, "rev-parse", "HEAD").strip()
+    run = leakscan(capsys, "history", str(repo))
+    assert [(f["path"], f["line"], f["column"], f["commit"], f["message"]) for f in run.findings] == [
+        ("(commit message)", 3, 5, leaky, "d\xe9ploiement")]
+
+
 def test_clean_history_exits_zero(make_repo: MakeRepo, capsys) -> None:
     repo = make_repo()
     commit(repo, "base", {"a.txt": "a\n"})

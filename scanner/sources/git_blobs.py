@@ -163,26 +163,16 @@ def pack_reader(git_dir: str) -> PackReader:
 
 @dataclass(frozen=True)
 class MessageScan:
-    """Every commit message of a selection: read with ``git log`` and scanned in one pass."""
+    """Every commit message of a selection, scanned in one pass."""
 
-    git_dir: str
-    rev_args: tuple[str, ...]
+    shas: tuple[str, ...]
+    messages: tuple[bytes, ...] = field(repr=False)  # raw, as rev-list gave them (git_range.Resolved)
 
     def run(self, engine: Engine) -> TaskResult:
         result = TaskResult()
-        cmd = ["git", "--git-dir", self.git_dir, "-c", "i18n.logOutputEncoding=UTF-8", "log",
-               "--format=%x1e%H%x1f%B", *self.rev_args, "--"]
-        done = subprocess.run(cmd, capture_output=True, env=git_env(), check=False)
-        if done.returncode != 0:
-            result.notes.errors.append("commit messages could not be read")
-            return result
-        shas: list[str] = []
-        texts: list[bytes] = []
-        for record in done.stdout.split(b"\x1e")[1:]:
-            sha, _, text = record.partition(b"\x1f")
-            shas.append(sha.decode("ascii"))
-            texts.append(to_utf8(text.rstrip(b"\n")))
-        result.messages = scan_messages(engine, shas, texts)
+        # Most messages are plain ASCII, which needs no decoding check (NUL would mean UTF-16).
+        texts = [m if m.isascii() and b"\x00" not in m else to_utf8(m) for m in self.messages]
+        result.messages = scan_messages(engine, self.shas, texts)
         return result
 
 

@@ -29,7 +29,7 @@ from .archives import holds
 from .git_blobs import MessageScan, TaskResult, close_readers, read_blobs
 from .git_changes import ChangeBatch, ChangeResult, PairKey
 from .git_common import NULL_SHA, GitRepo, first_line, git_env
-from .git_range import Resolved
+from .git_range import Resolved, commits_and_messages
 from .text import to_utf8
 
 GITLINK = "160000"  # a submodule: a commit id in the tree, not a blob
@@ -203,7 +203,7 @@ class HistoryScan:
 
     # -- listing -----------------------------------------------------------------------------------
     def _tasks(self) -> Iterator[ChangeBatch | MessageScan]:
-        yield MessageScan(self.repo.git_dir, self.resolved.args)  # runs while the parent lists changes
+        yield MessageScan(*self._messages())  # runs while the parent lists changes
         lineages: dict[str, dict[tuple[str, str], None]] = {}
         submodules: set[str] = set()
         with _gc_paused():
@@ -233,6 +233,14 @@ class HistoryScan:
                 batch, size = [], 0
         if batch:
             yield ChangeBatch(self.repo.git_dir, tuple(batch), self.max_file_size, self.scan_binaries)
+
+    def _messages(self) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+        resolved = self.resolved
+        if len(resolved.messages) == len(resolved.commits):
+            return resolved.commits, resolved.messages
+        if not resolved.args:
+            return (), ()
+        return commits_and_messages(self.repo, resolved.args)  # a Resolved built without them
 
     def _list_changes(self) -> Iterator[tuple[str, list[Change]]]:
         # git's own tree diffs, split across processes (they hold no lock, so they run in parallel).

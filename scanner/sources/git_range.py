@@ -41,6 +41,9 @@ class Resolved:
     args: tuple[str, ...]
     commits: tuple[str, ...]
     warnings: tuple[str, ...] = field(default=())
+    # Each commit's message (UTF-8 as git re-encodes it), in the order of ``commits``: the same rev-list
+    # gives both, so a history scan needs no ``git log`` of its own. Messages may hold secrets: no repr.
+    messages: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 def resolve_commit(repo: GitRepo, rev: str, what: str) -> str | None:
@@ -131,8 +134,7 @@ def resolve_args(repo: GitRepo, args: Sequence[str], warnings: Sequence[str] = (
                  allow_shallow: bool = False, hint: str = "fetch it with git fetch --unshallow") -> Resolved:
     """The commits rev-list ``args`` (object ids and fixed options only) select, checked for shallowness."""
     found = list(warnings)
-    out = run_git(repo, ["rev-list", *args, "--"]) if args else b""
-    commits = tuple(out.decode("ascii").split())
+    commits, messages = commits_and_messages(repo, args) if args else ((), ())
     boundary = repo.shallow_commits()
     if boundary:
         cut = sorted(boundary.intersection(commits))
@@ -143,4 +145,17 @@ def resolve_args(repo: GitRepo, args: Sequence[str], warnings: Sequence[str] = (
             if not allow_shallow:
                 raise SourceError(msg + ", or pass --allow-shallow to scan what is there")
             found.append(msg + "; the boundary commit is scanned as if it added every file")
-    return Resolved(args=tuple(args), commits=commits, warnings=tuple(found))
+    return Resolved(args=tuple(args), commits=commits, warnings=tuple(found), messages=messages)
+
+
+def commits_and_messages(repo: GitRepo, args: Sequence[str]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    """The commits rev-list ``args`` select, newest first, and their messages: one rev-list does both
+    (0.03 s more than the list alone on ipython's 30k commits, where a ``git log`` took 0.15 s)."""
+    out = run_git(repo, ["rev-list", "--no-commit-header", "--encoding=UTF-8", "--format=%x1e%H%x1f%B", *args, "--"])
+    shas: list[str] = []
+    texts: list[bytes] = []
+    for record in out.split(b"\x1e")[1:]:
+        sha, _, text = record.partition(b"\x1f")
+        shas.append(sha.decode("ascii"))
+        texts.append(text.rstrip(b"\n"))
+    return tuple(shas), tuple(texts)
