@@ -25,6 +25,9 @@ from .git_common import NULL_SHA
 from .text import SNIFF, is_binary, to_utf8
 
 _STEP, _BLOCK = 1 << 12, 1 << 8
+# A window this large is prefiltered as its sub-windows (_probe): split at blocks of _ANCHOR bytes of
+# whole lines found verbatim in the old version, at most _DEPTH times deep.
+_SPLIT_AT, _ANCHOR, _DEPTH = 1 << 13, 256, 4
 
 PairKey = tuple[str, str, str]  # (path, new blob, old blob or NULL_SHA)
 
@@ -116,12 +119,14 @@ def scan_change(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes,
         return []
     if start:  # one unchanged line above, as staged keeps: a next-line allow marker there covers the change
         start = new.rfind(b"\n", 0, start - 1) + 1
+    old_end = len(old) - (len(new) - end)
     window = new[start:end]
+    probe = window if whole or end - start < _SPLIT_AT else _probe(new, start, end, old, old_end)
     # Plain ASCII needs no decoding check: the common case, and the one that costs most to re-check.
-    data = window if window.isascii() else to_utf8(window)
+    data = probe if probe.isascii() else to_utf8(probe)
     notes.files_scanned += 1
-    # One prefilter pass over the whole window first: most changes hold nothing any rule could match,
-    # and what the lines a change adds can hold, the window holds too. Only the rest pay for the line
+    # One prefilter pass over the window first: most changes hold nothing any rule could match, and
+    # what the lines a change adds can hold, the window holds too. Only the rest pay for the line
     # selection below (on ipython: 1 change in 50).
     if not engine.may_match(data, path) and not engine.may_decode(data, path, rejected):
         notes.bytes_scanned += len(window)
@@ -129,7 +134,7 @@ def scan_change(engine: Engine, new: bytes, old: bytes, path: str, notes: Notes,
     first_line = new.count(b"\n", 0, start)
     numbers: tuple[int, ...] | None = None
     if not whole:
-        window, numbers = _new_lines(window, old[start : len(old) - (len(new) - end)], first_line)
+        window, numbers = _new_lines(window, old[start:old_end], first_line)
         if not window:
             return []
         data = window if window.isascii() else to_utf8(window)
@@ -166,40 +171,112 @@ def _new_lines(window: bytes, old_window: bytes, first_line: int) -> tuple[bytes
 
 def changed_lines(new: bytes, old: bytes) -> tuple[int, int]:
     """[start, end) of the whole lines of ``new`` between its common prefix and suffix with ``old``."""
-    pre = _common_prefix(new, old)
-    if pre == len(new) == len(old):
-        return 0, 0
-    suf = _common_suffix(new, old, min(len(new), len(old)) - pre)
-    start = new.rfind(b"\n", 0, pre) + 1
-    end_raw = len(new) - suf  # just past the last byte that differs
-    if end_raw <= pre:  # old had more: only a deletion, unless it joined two lines into a new one
-        if pre == start:
-            return 0, 0
-        end_raw = pre + 1
-    nl = new.find(b"\n", end_raw - 1)
-    return start, len(new) if nl < 0 else nl + 1
+    cut = _trim(new, 0, len(new), old, 0, len(old))
+    return (0, 0) if cut is None else cut[:2]
+
+
+def _trim(new: bytes, lo: int, hi: int, old: bytes, old_lo: int, old_hi: int) -> tuple[int, int, int, int] | None:
+    """The whole lines of new[lo:hi] between its common prefix and suffix with old[old_lo:old_hi] (both
+    starting at a line start), and the old range left between the same prefix and suffix; None when
+    new[lo:hi] adds nothing (equal, or only lines deleted)."""
+    pre = _prefix_length(new, lo, hi, old, old_lo, old_hi)
+    if pre == hi - lo == old_hi - old_lo:
+        return None
+    suf = _suffix_length(new, lo + pre, hi, old, old_lo + pre, old_hi)
+    nl = new.rfind(b"\n", lo, lo + pre)
+    start = lo if nl < 0 else nl + 1
+    end_raw = hi - suf  # just past the last byte that differs
+    if end_raw <= lo + pre:  # old had more: only a deletion, unless it joined two lines into a new one
+        if lo + pre == start:
+            return None
+        end_raw = lo + pre + 1
+    nl = new.find(b"\n", end_raw - 1, hi)
+    end = hi if nl < 0 else nl + 1
+    return start, end, old_lo + (start - lo), max(old_lo + (start - lo), old_hi - (hi - end))
+
+
+def _probe(new: bytes, start: int, end: int, old: bytes, old_end: int) -> bytes:
+    """What the window prefilter reads of a large window new[start:end] (old[start:old_end] in the old
+    version): its sub-windows, each with one line of context either side, in order.
+
+    Every line _new_lines picks lies in them: a line it picks as new is in no old line, so in no
+    block of whole old lines, nor in the lines a sub-window's prefix and suffix share with the old
+    range beside it; its context lines are the lines either side. On ipython the windows of changed
+    files shrink from 290 to about 130 MB.
+    """
+    parts: list[tuple[int, int]] = []
+    _sub_windows(new, start, end, old, start, old_end, parts, _DEPTH)
+    merged: list[list[int]] = []
+    for lo, hi in parts:
+        nl = new.rfind(b"\n", start, lo - 1) if lo > start else -1
+        lo = start if nl < 0 else nl + 1
+        nl = new.find(b"\n", hi, end)
+        hi = end if nl < 0 else nl + 1
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return b"".join(new[lo:hi] for lo, hi in merged)
+
+
+def _sub_windows(new: bytes, lo: int, hi: int, old: bytes, old_lo: int, old_hi: int, out: list[tuple[int, int]],
+                 depth: int) -> None:
+    """Append the parts of new[lo:hi] that may hold lines old[old_lo:old_hi] lacks (both ranges whole
+    lines). A block of whole lines near the middle found verbatim, and at a line start, in the old range
+    holds none of them; what comes before it is compared with what comes before its copy, trimmed of
+    their common prefix and suffix, and split again, and so is what comes after it."""
+    size = hi - lo
+    if size < _SPLIT_AT or depth == 0 or old_hi <= old_lo:
+        out.append((lo, hi))
+        return
+    for at in (lo + size // 2, lo + size // 4, lo + 3 * size // 4):  # the middle, else a quarter either side
+        mid = new.find(b"\n", at, hi) + 1
+        stop = new.find(b"\n", mid + _ANCHOR, hi) + 1 if mid else 0
+        if not stop:
+            continue
+        found = old.find(new[mid:stop], old_lo, old_hi)
+        if found < 0 or (found > old_lo and old[found - 1] != 0x0A):
+            continue
+        for side in ((lo, mid, old_lo, found), (stop, hi, found + (stop - mid), old_hi)):
+            cut = _trim(new, side[0], side[1], old, side[2], side[3]) if side[0] < side[1] else None
+            if cut is not None:
+                _sub_windows(new, *cut[:2], old, *cut[2:], out, depth - 1)
+        return
+    out.append((lo, hi))
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
-    n = min(len(a), len(b))
+    return _prefix_length(a, 0, len(a), b, 0, len(b))
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    return _suffix_length(a, len(a) - limit, len(a), b, len(b) - limit, len(b))
+
+
+def _prefix_length(a: bytes, a_lo: int, a_hi: int, b: bytes, b_lo: int, b_hi: int) -> int:
+    """The length of the common prefix of a[a_lo:a_hi] and b[b_lo:b_hi]."""
+    n = min(a_hi - a_lo, b_hi - b_lo)
+    view = memoryview(b)  # startswith compares in place (memcmp): no copy of either side
     i = 0
-    for step in (_STEP, _BLOCK):  # memcmp a page at a time, then a block at a time inside the page that differs
-        while i + step <= n and a[i : i + step] == b[i : i + step]:
+    for step in (_STEP, _BLOCK):  # a page at a time, then a block at a time inside the page that differs
+        while i + step <= n and a.startswith(view[b_lo + i : b_lo + i + step], a_lo + i):
             i += step
     end = min(i + _BLOCK, n)
     # Then the first differing byte of that block in one go: the lowest set bit of the blocks' XOR
     # (little-endian: byte k weighs 256**k), instead of a bisection's dozen slices.
-    diff = int.from_bytes(a[i:end], "little") ^ int.from_bytes(b[i:end], "little")
+    diff = int.from_bytes(a[a_lo + i : a_lo + end], "little") ^ int.from_bytes(b[b_lo + i : b_lo + end], "little")
     return end if not diff else i + ((diff & -diff).bit_length() - 1) // 8
 
 
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    la, lb = len(a), len(b)
+def _suffix_length(a: bytes, a_lo: int, a_hi: int, b: bytes, b_lo: int, b_hi: int) -> int:
+    """The length of the common suffix of a[a_lo:a_hi] and b[b_lo:b_hi]."""
+    n = min(a_hi - a_lo, b_hi - b_lo)
+    view = memoryview(b)
     i = 0
     for step in (_STEP, _BLOCK):
-        while i + step <= limit and a[la - i - step : la - i] == b[lb - i - step : lb - i]:
+        while i + step <= n and a.endswith(view[b_hi - i - step : b_hi - i], a_lo, a_hi - i):
             i += step
-    k = min(i + _BLOCK, limit) - i
+    k = min(i + _BLOCK, n) - i
     # Big-endian: the block's last byte weighs 1, so the lowest set bit counts the equal bytes at its end.
-    diff = int.from_bytes(a[la - i - k : la - i], "big") ^ int.from_bytes(b[lb - i - k : lb - i], "big")
+    diff = int.from_bytes(a[a_hi - i - k : a_hi - i], "big") ^ int.from_bytes(b[b_hi - i - k : b_hi - i], "big")
     return i + k if not diff else i + ((diff & -diff).bit_length() - 1) // 8
