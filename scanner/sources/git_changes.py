@@ -199,10 +199,11 @@ def _probe(new: bytes, start: int, end: int, old: bytes, old_end: int) -> bytes:
     """What the window prefilter reads of a large window new[start:end] (old[start:old_end] in the old
     version): its sub-windows, each with one line of context either side, in order.
 
-    Every line _new_lines picks lies in them: a line it picks as new is in no old line, so in no
-    block of whole old lines, nor in the lines a sub-window's prefix and suffix share with the old
-    range beside it; its context lines are the lines either side. On ipython the windows of changed
-    files shrink from 290 to about 130 MB.
+    What is left out is text the old window holds (blocks found in it, prefixes and suffixes shared
+    with it), as changed_lines leaves out the common prefix and suffix of the whole versions: a line
+    there can hold no secret the old version lacks. Every other line _new_lines picks, and the lines
+    either side of it, lie in the sub-windows. On ipython the windows of changed files shrink from
+    about 290 to 130 MB.
     """
     parts: list[tuple[int, int]] = []
     _sub_windows(new, start, end, old, start, old_end, parts, _DEPTH)
@@ -221,10 +222,10 @@ def _probe(new: bytes, start: int, end: int, old: bytes, old_end: int) -> bytes:
 
 def _sub_windows(new: bytes, lo: int, hi: int, old: bytes, old_lo: int, old_hi: int, out: list[tuple[int, int]],
                  depth: int) -> None:
-    """Append the parts of new[lo:hi] that may hold lines old[old_lo:old_hi] lacks (both ranges whole
-    lines). A block of whole lines near the middle found verbatim, and at a line start, in the old range
-    holds none of them; what comes before it is compared with what comes before its copy, trimmed of
-    their common prefix and suffix, and split again, and so is what comes after it."""
+    """Append the parts of new[lo:hi] that may hold text old[old_lo:old_hi] lacks (both ranges start at a
+    line start). A block of whole lines near the middle found verbatim in the old range holds none;
+    what comes before it is compared with what comes before its copy, trimmed of their common prefix
+    and suffix, and split again, and so is what comes after it."""
     size = hi - lo
     if size < _SPLIT_AT or depth == 0 or old_hi <= old_lo:
         out.append((lo, hi))
@@ -235,7 +236,7 @@ def _sub_windows(new: bytes, lo: int, hi: int, old: bytes, old_lo: int, old_hi: 
         if not stop:
             continue
         found = old.find(new[mid:stop], old_lo, old_hi)
-        if found < 0 or (found > old_lo and old[found - 1] != 0x0A):
+        if found < 0:
             continue
         for side in ((lo, mid, old_lo, found), (stop, hi, found + (stop - mid), old_hi)):
             cut = _trim(new, side[0], side[1], old, side[2], side[3]) if side[0] < side[1] else None
