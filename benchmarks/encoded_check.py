@@ -12,7 +12,8 @@ them (the ``rejected`` memory lives as long as one path's run of versions); for 
 chunks the engine decodes. Then each round times the current ``scanner.decoding`` and the baseline
 module (loaded from the file given) over those buffers, in turn, with ``time.process_time`` per file
 type; the table shows the median over the rounds of each. Both modules must give the same answer for
-every buffer (and the same candidates), or the script says where they differ and fails.
+every buffer and the same candidates (span, encoding, decoded text) for every chunk, or the script says
+where they differ and fails.
 """
 from __future__ import annotations
 
@@ -140,10 +141,13 @@ def main() -> int:
         kind, key, data = calls[i]
         print(f"  buffer {i} ({kind}, {len(data)} bytes): baseline {answers['baseline'][i]}, "
               f"current {answers['current'][i]}")
-    same = found["baseline"] == found["current"]
-    print(f"candidates: {sum(map(len, found['current']))} in {len(chunks)} chunks; "
-          f"{'the same as' if same else 'NOT the same as'} the baseline's")
-    return 1 if differ or not same else 0
+    unlike = [i for i, (a, b) in enumerate(zip(found["baseline"], found["current"])) if a != b]
+    print(f"candidates: {sum(map(len, found['current']))} in {len(chunks)} chunks "
+          f"(baseline {sum(map(len, found['baseline']))}); {len(unlike)} chunks differ from the baseline")
+    for i in unlike[:10]:
+        print(f"  chunk {i} ({len(chunks[i])} bytes): baseline {len(found['baseline'][i])} candidates, "
+              f"current {len(found['current'][i])}")
+    return 1 if differ or unlike else 0
 
 
 if __name__ == "__main__":

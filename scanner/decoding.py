@@ -12,10 +12,9 @@ from __future__ import annotations
 import binascii
 import dataclasses
 import functools
-import operator
 import re
-from collections.abc import Callable, Iterator
-from itertools import compress, repeat
+from collections.abc import Callable, Generator, Iterator
+from itertools import accumulate, compress, repeat
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -47,7 +46,7 @@ _PERCENT = _compile(rb"(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~+/:@=&-]{0,64}){3,}")
 _PERCENT_PAIR = _compile(rb"%[0-9A-Fa-f]{2}[A-Za-z0-9._~+/:@=&-]{0,64}%[0-9A-Fa-f]{2}")
 _TAIL = re.compile(rb"[ \t]*([A-Za-z0-9+/]{1,15}={0,2})[ \t\r]*(?:\n|\Z)")  # a wrapped block's short last line
 _HEX = re.compile(rb"[0-9a-fA-F]+")
-_HEX_LINE = _compile(rb"[0-9a-fA-F]{48}")  # as long as the narrowest block line: in _block_lines
+_HEX_LINE = _compile(rb"[0-9a-fA-F]{48}")  # as long as the narrowest block line: in _screened_lines
 _DIGIT = re.compile(rb"[0-9]")
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 _CONTROL_ASCII = bytes(b for b in range(0x20) if b not in b"\t\n\r") + b"\x7f"
@@ -110,7 +109,7 @@ def may_hold_encoded(data: bytes, rejected: set[bytes] | None = None) -> bool:
 
 def _encoded_runs(data: bytes) -> Iterator[bytes]:
     """The encoded runs, one per line (what may_hold_encoded tests: a wrapped block of text has a first
-    line that decodes to text by itself), less the lines of wrapped blocks that _block_lines shows
+    line that decodes to text by itself), less the lines of wrapped blocks that _screened_lines shows
     cannot decode to text."""
     yield from _screened_base64_runs(data)
     for start, end in _percent_runs(data):
@@ -118,7 +117,7 @@ def _encoded_runs(data: bytes) -> Iterator[bytes]:
 
 
 def _screened_base64_runs(data: bytes) -> Iterator[bytes]:
-    """What _base64_runs spans, except in the later lines of wrapped blocks: only those that may decode
+    """The base64 runs (one per line), except in the later lines of wrapped blocks: only those that may decode
     to text, found without a search or a decode per line.
 
     Wrapped blocks of binary (images, fonts, videos in notebook outputs and HTML pages) are most of the
@@ -132,15 +131,19 @@ def _screened_base64_runs(data: bytes) -> Iterator[bytes]:
             run = data[start:end].lstrip(_BASE64_LEAD)  # sliced: RE2's group() costs twice as much
             yield run
             width = len(run)
-            # Whole quanta, unpadded, and a next line as wide: it may wrap on.
-            if width in _BLOCK_WIDTHS and data[end - 1] != 0x3D and _next_line_fits(data, end, width):
-                stop, lines = _block_lines(data, end, width)
-                if stop > end:
-                    yield from lines
-                    pos = stop
-                    break
+            if _may_wrap(data, end, width) and (stop := _stretch(data, end, width)) > end:
+                for line_start, line_end in _screened_lines(data, end, stop, width):
+                    yield data[line_start:line_end]
+                pos = stop
+                break
         else:
             return
+
+
+def _may_wrap(data: bytes, end: int, width: int) -> bool:
+    """Whether the run of ``width`` ending at ``end`` may be the first line of a stretch (_stretch): whole
+    quanta, unpadded, and a next line as wide."""
+    return width in _BLOCK_WIDTHS and data[end - 1] != 0x3D and _next_line_fits(data, end, width)
 
 
 def _next_line_fits(data: bytes, end: int, width: int) -> bool:
@@ -153,43 +156,59 @@ def _next_line_fits(data: bytes, end: int, width: int) -> bool:
     return len(head) == width and head.translate(None, b"+/").isalnum()
 
 
-def _block_lines(data: bytes, end: int, width: int) -> tuple[int, list[bytes]]:
-    """The end of the lines that follow the line ending at ``end`` in a wrapped block of ``width`` (where
-    the search goes on; ``end`` when there are none), and those of them that may decode to text.
+def _stretch(data: bytes, end: int, width: int) -> int:
+    """The end of the lines of a wrapped block of ``width`` that follow the line ending at ``end`` (``end``
+    when there are none): each exactly ``width`` base64 characters after a line break (_LINE_BREAK). A
+    longer or padded last line is not one of them: the search finds it."""
+    pattern = _block_pattern(width)
+    m = pattern.match(data, end)
+    if m is None:
+        return end
+    stop: int = m.end()
+    if stop < len(data) and data[stop] in _RUN_ON:  # the last line runs on: end at the line before it
+        m = pattern.match(data, end, data.rfind(b"\n", 0, stop - width))
+        stop = end if m is None else m.end()
+    return stop
 
-    A line of whole quanta decodes alone to what the block decodes to at its place, so the block is
+
+def _screened_lines(data: bytes, end: int, stop: int, width: int) -> list[tuple[int, int]]:
+    """The lines of the stretch [end, stop) (see _stretch) that may decode to text, as spans.
+
+    A line of whole quanta decodes alone to what the stretch decodes to at its place, so the stretch is
     decoded in one call and its lines' parts judged together in C: a part in which more than 5% of the
     bytes are never text (_BINARY_MARKS) is one that _printable rejects, whatever else it holds. Lines
-    of hex digits (which _decode reads as hex) are kept. A padded or longer last line is not one of the
-    block's: the search finds it.
+    of hex digits (which _decode reads as hex) are kept. Only the kept lines are located.
     """
-    m = _block_pattern(width).match(data, end)
-    if m is None:
-        return end, []
-    stop = m.end()
-    if stop < len(data) and data[stop] in _RUN_ON:  # the last line is longer or padded: leave it out
-        stop = data.rfind(b"\n", 0, stop - width) + 1
+    part = data[end:stop]
     # The decoder skips the line breaks' quotes, commas and white space; not the "n" of a "\n".
-    decoded = binascii.a2b_base64(data[end:stop].replace(b"\\n", b""))
+    decoded = binascii.a2b_base64(part.replace(b"\\n", b""))
     size = width // 4 * 3
-    if not decoded:
-        return end, []
-    if len(decoded) % size:  # not what _block_pattern matched (never seen): test every line
-        return stop, _lines(data[end:stop], width)
-    starts = range(0, len(decoded), size)
-    marks = decoded.translate(_BINARY_MARKS)
-    kept = map((size // 20).__ge__, map(marks.count, repeat(1), starts, range(size, len(decoded) + 1, size)))
-    if _HEX_LINE.search(data, end, stop):  # rare: a line may be all hex digits
-        hex_digits = {i for i, line in enumerate(_lines(data[end:stop], width)) if _HEX.fullmatch(line)}
-        kept = map(operator.or_, kept, (i in hex_digits for i in range(len(starts))))
-    # Whole quanta, unpadded: encoding a line's part gives back the line.
-    return stop, [binascii.b2a_base64(decoded[i : i + size], newline=False) for i in compress(starts, kept)]
+    lines = part.count(b"\n")  # one per line break, each before a line
+    if len(decoded) != lines * size:  # not what _block_pattern matched (never seen): every line
+        kept = [True] * lines
+    else:
+        starts = range(0, len(decoded), size)
+        marks = decoded.translate(_BINARY_MARKS)
+        kept = list(map((size // 20).__ge__, map(marks.count, repeat(1), starts, range(size, len(decoded) + 1, size))))
+    hex_lines = []
+    if _HEX_LINE.search(part) is not None:  # a line may be all hex digits (runs of "A", zero bytes, are)
+        # Lines are the stretch's only runs of ``width`` base64 letters: such a run of hex digits is one.
+        hex_lines = [m.span() for m in _hex_line_pattern(width).finditer(data, end, stop)]
+    if not any(kept):
+        return hex_lines
+    pieces = part.split(b"\n")  # line i starts piece i + 1, after indentation and a quote
+    piece_ends = list(accumulate(map(len, pieces)))
+    spans = []
+    for i in compress(range(lines), kept):
+        piece = pieces[i + 1]
+        start = end + piece_ends[i] + i + 1 + len(piece) - len(piece.lstrip(b" \t\"'`"))
+        spans.append((start, start + width))
+    return sorted({*spans, *hex_lines}) if hex_lines else spans
 
 
-def _lines(block: bytes, width: int) -> list[bytes]:
-    """The lines of a wrapped block's part that _block_pattern matched (its line breaks hold at most
-    one base64 character, the "n" of a "\n")."""
-    return re.findall(rb"[A-Za-z0-9+/]{%d}" % width, block)
+@functools.lru_cache(maxsize=None)
+def _hex_line_pattern(width: int) -> Any:
+    return _compile(b"[0-9a-fA-F]{%d}" % width)
 
 
 _RUN_ON = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
@@ -202,15 +221,9 @@ def _block_pattern(width: int) -> Any:
 
 
 def _candidate_spans(data: bytes) -> Iterator[tuple[int, int]]:
-    """Encoded runs, with a wrapped base64 block as one span (see _wrapped)."""
-    yield from _wrapped(data, _base64_runs(data))
+    """Encoded runs, with a wrapped base64 block as one span (see _base64_spans)."""
+    yield from _base64_spans(data)
     yield from _percent_runs(data)
-
-
-def _base64_runs(data: bytes) -> Iterator[tuple[int, int]]:
-    for m in _BASE64.finditer(data):
-        start, end = m.span()
-        yield end - len(data[start:end].lstrip(_BASE64_LEAD)), end
 
 
 def _percent_runs(data: bytes) -> Iterator[tuple[int, int]]:
@@ -223,62 +236,141 @@ def _percent_runs(data: bytes) -> Iterator[tuple[int, int]]:
             yield start, m.end()
 
 
-def _wrapped(data: bytes, runs: Iterator[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    """The runs, with the lines of a wrapped base64 block (``base64`` wraps at 76 characters, PEM and
-    ``openssl base64`` at 64) joined into one span: decoded a line at a time, a PEM key's BEGIN and
-    END never meet."""
-    block: list[int] | None = None  # [start, end, line width (0: it ended), indent of its later lines]
-    lines: list[tuple[int, int]] = []  # the block's runs, one per line
-    for start, end in runs:
-        if block is not None and _continues(data, block, start, end):
-            block[3] = start - data.rfind(b"\n", 0, start) - 1
-            if end - start < block[2] or data[end - 1] == 0x3D:  # shorter or padded: the last line
-                block[2] = 0
-            block[1] = end
-            lines.append((start, end))
-            continue
-        if block is not None:
-            yield from _block_spans(data, block, lines)
-        width = end - start
-        if width >= 48 and width % 4 == 0 and data[end - 1] != 0x3D and _rest_blank(data, end):
-            block, lines = [start, end, width, -1], [(start, end)]  # fills its line as wrapped output does
+@dataclasses.dataclass(slots=True)
+class _Block:
+    """A wrapped base64 block being read (mutable: it grows a line at a time)."""
+
+    start: int  # where its first line starts
+    end: int  # where its last line ends
+    width: int  # its lines' width; 0 once a shorter or padded line ended it
+    indent: int  # the indentation of its later lines (-1: none yet)
+    lines: list[tuple[int, int, int]]  # runs (start, end, 0) and stretches read at once (start, stop, width)
+
+
+def _base64_spans(data: bytes, screen: bool = True) -> Iterator[tuple[int, int]]:
+    """The base64 runs, with the lines of a wrapped block (``base64`` wraps at 76 characters, PEM and
+    ``openssl base64`` at 64) joined into one span when its first line decodes to text: decoded a line
+    at a time, a PEM key's BEGIN and END never meet.
+
+    With ``screen``, a stretch of wrapped lines whose runs would be spans of their own (each line of a
+    block of binary: images in notebooks' JSON string lists and in HTML data URIs) is read at once, as
+    the run-by-run reading would read it (_read_stretch), and yields only its lines that may decode to
+    text (_screened_lines), without a search or a decode per line: on ipython's history, candidates()
+    gets 4k spans instead of 42k. ``screen=False`` reads every run (what the tests compare with).
+    """
+    block: _Block | None = None
+    pos = unscreened = 0  # runs that end before ``unscreened`` are read one at a time
+    while True:
+        for m in _BASE64.finditer(data, pos):
+            start, end = m.span()
+            start = end - len(data[start:end].lstrip(_BASE64_LEAD))  # sliced: RE2's group() costs twice as much
+            width = end - start
+            if block is not None and _continues(data, block, start, end):
+                block.indent = start - data.rfind(b"\n", 0, start) - 1
+                if width < block.width or data[end - 1] == 0x3D:  # shorter or padded: the last line
+                    block.width = 0
+                block.end = end
+                block.lines.append((start, end, 0))
+            else:
+                if block is not None:
+                    yield from _block_spans(data, block)
+                if width >= 48 and width % 4 == 0 and data[end - 1] != 0x3D and _rest_blank(data, end):
+                    block = _Block(start, end, width, -1, [(start, end, 0)])  # fills its line as wrapped output does
+                else:
+                    block = None
+                    yield start, end
+            if screen and end >= unscreened and _may_wrap(data, end, width):
+                stop = _stretch(data, end, width)
+                if stop > end:
+                    block, pos = yield from _read_stretch(data, block, end, stop, width)
+                    if pos > end:
+                        break
+                    unscreened = stop  # and not matched again from each of its lines: that would be quadratic
         else:
-            block = None
-            yield start, end
-    if block is not None:
-        yield from _block_spans(data, block, lines)
+            if block is not None:
+                yield from _block_spans(data, block)
+            return
 
 
-def _block_spans(data: bytes, block: list[int], lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+def _read_stretch(data: bytes, block: _Block | None, end: int, stop: int,
+                  width: int) -> Generator[tuple[int, int], None, tuple[_Block | None, int]]:
+    """Read the stretch [end, stop) of lines after the run that ends at ``end`` as _base64_spans would read
+    its runs one at a time, where that is simple to tell: every line ends with more than white space (a
+    JSON string list: each run is a span of its own), or every line break is the same white space (each
+    line continues the block of the run before it, up to MAX_CANDIDATE_LENGTH). Yields the spans of the
+    blocks that end in it; returns the block being read after it and where the search goes on
+    (``end``, with nothing read: the runs must be read one at a time).
+    """
+    part = data[end:stop]
+    lines = part.count(b"\n")  # one per line break
+    if block is None:  # the run ends its line with more than white space; so must every line after it
+        # A line break with more than white space before its newline holds a "\n" or a "," (or both).
+        if part.count(b"\\") + part.count(b",") - part.count(b'\\n"') == lines and not _rest_blank(data, stop):
+            yield from _screened_lines(data, end, stop, width)
+            return None, stop
+        return block, end
+    if block.width != width or part.translate(None, _PLAIN_STRETCH):  # quotes, commas, "\n": not plain
+        return block, end
+    # The same line break everywhere: each of the ``lines`` breaks holds the first one and they add up.
+    first = len(part) - len(part.lstrip())
+    stride = first + width
+    indent = first - part.index(b"\n") - 1
+    if len(part) != lines * stride or part.count(part[:first]) != lines or block.indent not in (-1, indent):
+        return block, end
+    if not _rest_blank(data, stop):  # the last line is a span of its own: the search finds it
+        lines -= 1
+    pos = end
+    while lines:
+        fits = min(lines, max(0, (block.start + MAX_CANDIDATE_LENGTH - pos) // stride))
+        if fits:
+            block.lines.append((pos, pos + fits * stride, width))
+            pos += fits * stride
+            block.end, block.indent = pos, indent
+            lines -= fits
+        if lines:  # the next line would make the block too long: it starts a block of its own
+            yield from _block_spans(data, block)
+            block = _Block(pos + first, pos + stride, width, -1, [(pos + first, pos + stride, 0)])
+            pos += stride
+            lines -= 1
+    return block, pos
+
+
+_PLAIN_STRETCH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/ \t\r\n"  # lines, plain breaks
+
+
+def _block_spans(data: bytes, block: _Block) -> Iterator[tuple[int, int]]:
     """One span for a wrapped block whose first line decodes to text; its lines apart otherwise (an
-    encoded image: there is no text to find, and each line costs what it did alone)."""
+    encoded image: there is no text to find; a stretch of them yields only its lines that may be text)."""
     end = _tail(data, block)
-    if len(lines) == 1 and end == lines[0][1]:
-        yield lines[0]
-    elif _decode(data[lines[0][0] : lines[0][1]]) is not None:
-        yield block[0], end
+    first_start, first_end, _ = block.lines[0]
+    if len(block.lines) == 1 and end == first_end:
+        yield first_start, first_end
+    elif _decode(data[first_start:first_end]) is not None:
+        yield block.start, end
     else:
-        yield from lines
+        for start, stop, width in block.lines:
+            if width:
+                yield from _screened_lines(data, start, stop, width)
+            else:
+                yield start, stop
 
 
-def _continues(data: bytes, block: list[int], start: int, end: int) -> bool:
+def _continues(data: bytes, block: _Block, start: int, end: int) -> bool:
     """Whether the run [start, end) is the next line of a wrapped block: alone on the line right after
     the block's last one, indented like the block's other later lines, as wide as the block's lines
     (the last may be shorter)."""
-    first, last_end, width, indent = block
-    line = data.find(b"\n", last_end) + 1
-    return (0 < line and 0 < end - start <= width and end - first <= MAX_CANDIDATE_LENGTH
+    line = data.find(b"\n", block.end) + 1
+    return (0 < line and 0 < end - start <= block.width and end - block.start <= MAX_CANDIDATE_LENGTH
             and data[line:start].strip(b" \t") == b""
-            and indent in (-1, start - line) and _rest_blank(data, end))
+            and block.indent in (-1, start - line) and _rest_blank(data, end))
 
 
-def _tail(data: bytes, block: list[int]) -> int:
+def _tail(data: bytes, block: _Block) -> int:
     """The end of a wrapped block, with its last line when that is too short for _BASE64 to find."""
-    _first, end, width, indent = block
-    line = data.find(b"\n", end) + 1
-    m = _TAIL.match(data, line) if width and line else None
-    if m is None or (indent >= 0 and m.start(1) - line != indent):
-        return end
+    line = data.find(b"\n", block.end) + 1
+    m = _TAIL.match(data, line) if block.width and line else None
+    if m is None or (block.indent >= 0 and m.start(1) - line != block.indent):
+        return block.end
     return m.end(1)
 
 
