@@ -442,3 +442,45 @@ def test_partial_clone_blobs_are_fetched_from_its_remote_and_scanned(make_repo: 
     run = leakscan(capsys, "history", str(clone))
     assert [(f["path"], f["line"], f["commit"]) for f in run.findings] == [("a.py", 1, added)]
     assert run.code == 1 and "could not be read" not in run.stderr
+
+
+def test_commit_message_with_separator_bytes_cannot_forge_or_hide_commits(make_repo: MakeRepo, capsys,
+                                                                          tmp_path: Path) -> None:
+    # Control bytes a listing might use as separators, a fake commit id and non-ASCII text.
+    repo = make_repo()
+    base = commit(repo, "base", {"a.txt": "a\n"})
+    message = tmp_path / "message.txt"
+    message.write_bytes(b"odd \x1e\x1f\xc3\xa9 \x1e" + base.encode() + b"\x1f fake\n\nkey " + GITHUB.encode() + b"\n")
+    git(repo, "commit", "-q", "--allow-empty", "-F", str(message))
+    odd = git(repo, "rev-parse", "HEAD").strip()
+    added = commit(repo, "add", {"b.py": KEY_LINE})
+    run = leakscan(capsys, "history", str(repo))
+    assert run.code == 1 and "Traceback" not in run.stderr, run.stderr
+    assert sorted((f["path"], f["line"], f["commit"]) for f in run.findings) == sorted(
+        [("(commit message)", 3, odd), ("b.py", 1, added)])
+
+
+def test_history_listed_in_many_chunks_finds_the_same(make_repo: MakeRepo, capsys,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.sources import git_history, git_range
+
+    repo = make_repo()
+    commit(repo, "base", {"a.txt": "a\n"})
+    expected = set()
+    for i in range(7):
+        sha = commit(repo, f"step {i}", {f"f{i}.py": f"x = {i}\n" + (KEY_LINE if i % 2 else "")})
+        if i % 2:
+            expected.add((f"f{i}.py", 2, sha))
+    git(repo, "checkout", "-q", "-b", "side", "HEAD~3")
+    side = commit(repo, "side", {"side.py": KEY_LINE})
+    expected.add(("side.py", 1, side))
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-edit", "side")
+    added: list[int] = []
+    real_add = git_history._Shares.add
+    monkeypatch.setattr(git_history._Shares, "add", lambda self, commits: (added.append(len(commits)),
+                                                                            real_add(self, commits))[1])
+    monkeypatch.setattr(git_range, "CHUNK_COMMITS", 3)
+    run = leakscan(capsys, "history", str(repo))
+    assert {(f["path"], f["line"], f["commit"]) for f in run.findings} == expected
+    assert len(added) >= 3 and sum(added) == 10  # every commit listed once, over several diff-tree runs

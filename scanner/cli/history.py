@@ -11,7 +11,7 @@ from ..report import RunInfo
 from ..pipeline import ScanReport
 from ..sources.git_common import GitRepo, open_repo
 from ..sources.git_history import HistoryScan
-from ..sources.git_range import Selection, list_commits
+from ..sources.git_range import CommitStream, Selection, rev_args
 from ..sources.git_remote import cloned
 from ..sources.remote_url import RemoteUrl, is_remote, parse_remote
 from .common import OutputOptions, engine_options, finish, load_spec, output_options
@@ -56,14 +56,15 @@ def history(repo: str, since: str | None, rev_range: str | None, since_date: str
     with _repository(repo, quiet=out.quiet) as (git_repo, remote):
         selection = Selection(since=since, range=rev_range, since_date=since_date, branch=branch, stashes=stashes,
                               allow_shallow=allow_shallow)
-        resolved = list_commits(git_repo, selection)
-        # A remote's project is the URL's: no project files (the clone has no work tree), --config applies.
-        spec = load_spec(repo if remote else git_repo.work_tree or git_repo.git_dir)
-        with history_progress(not out.quiet) as progress:
-            scan = HistoryScan(git_repo, resolved, spec, jobs=jobs, max_file_size=max_file_size, progress=progress,
-                               tags=selection.full)
-            result = scan.run()
+        args, warnings = rev_args(git_repo, selection)  # unknown revisions: exit 2 before anything runs
+        with CommitStream(git_repo, args, warnings, allow_shallow=allow_shallow) as commits:  # walks meanwhile
+            # A remote's project is the URL's: no project files (the clone has no work tree), --config applies.
+            spec = load_spec(repo if remote else git_repo.work_tree or git_repo.git_dir)
+            with history_progress(not out.quiet) as progress:
+                scan = HistoryScan(git_repo, commits, spec, jobs=jobs, max_file_size=max_file_size,
+                                   progress=progress, tags=selection.full)
+                result = scan.run()
         report = ScanReport(findings=result.findings, notes=result.notes, duration=time.monotonic() - started)
-        report.notes.warnings[:0] = list(resolved.warnings)
+        report.notes.warnings[:0] = list(scan.resolved.warnings)
         info = RunInfo(command="history", commits_scanned=result.commits, root=remote.uri if remote else repo)
         finish(report, spec, out, info)

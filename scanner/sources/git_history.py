@@ -15,6 +15,7 @@ import dataclasses
 import gc
 import queue
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from .archives import holds
 from .git_blobs import MessageScan, TaskResult, close_readers, read_blobs
 from .git_changes import ChangeBatch, ChangeResult, PairKey
 from .git_common import NULL_SHA, GitRepo, first_line, git_env
-from .git_range import Resolved, commits_and_messages
+from .git_range import CHUNK_COMMITS, CommitStream, Resolved
 from .text import to_utf8
 
 GITLINK = "160000"  # a submodule: a commit id in the tree, not a blob
@@ -37,7 +38,6 @@ _GITLINK = GITLINK.encode("ascii")
 _ONE_PARENT = len(":100644 100644 " + NULL_SHA + " " + NULL_SHA + " M")  # a non-merge entry's columns
 BATCH_CHANGES = 1500
 SERIAL_COMMITS = 64  # below this, forking workers costs more than it saves
-LIST_SHARES = 4  # commit shares per process listing changes
 
 ProgressFn = Callable[[int, int, int, int], None]  # commits listed, blobs done, blobs listed, bytes done
 
@@ -106,46 +106,84 @@ def parse_diff_tree(out: bytes) -> Iterator[tuple[str, list[Change]]]:
         yield sha, changes
 
 
-def read_all(git_dir: str, args: list[str], commits: Sequence[str], shares: int,
-             parallel: int = 0) -> Iterator[tuple[int, bytes]]:
-    """Run ``git <args>`` with ``--stdin`` once per share of the commits, ``parallel`` at a time (0: all at
-    once); yield (share index, output) as each finishes, so the caller parses while the rest still run."""
-    size = max(1, -(-len(commits) // max(1, shares)))
-    parts = [commits[i : i + size] for i in range(0, len(commits), size)]
-    done: queue.Queue[tuple[int, bytes | None, str]] = queue.Queue()
-    slots = threading.Semaphore(parallel or len(parts) or 1)
+class _Shares:
+    """``git diff-tree --stdin`` over chunks of commits as they come, ``parallel`` processes at a time
+    (they hold no lock, so they run side by side); each output as it finishes, with its chunk's index,
+    so the parent parses while the rest still run.
 
-    def run(index: int, part: Sequence[str]) -> None:
-        cmd = ["git", "--git-dir", git_dir, *args]
-        with slots:
+    Fork-safe: worker processes fork from the main thread while these run, and a fork copies every
+    open file. So each git starts from the main thread (never in the middle of a fork) and reads its
+    commits from a file, not a pipe: a worker holding a copy of a pipe's write end would keep git (or
+    our reader) from ever seeing its end. Threads only wait for output.
+    """
+
+    def __init__(self, git_dir: str, args: list[str], parallel: int) -> None:
+        self._cmd = ["git", "--git-dir", git_dir, *args]
+        self._parallel = max(1, parallel)
+        self._waiting: list[tuple[int, Sequence[str]]] = []
+        self._running = 0
+        self._done: queue.Queue[tuple[int, bytes | None, str]] = queue.Queue()
+        self._finished: list[tuple[int, bytes | None, str]] = []
+        self._count = 0
+
+    def add(self, commits: Sequence[str]) -> None:
+        self._waiting.append((self._count, commits))
+        self._count += 1
+        self._collect(block=False)
+
+    def outputs(self) -> Iterator[tuple[int, bytes]]:
+        for _ in range(self._count):
+            if not self._finished:
+                self._collect(block=True)
+            index, out, error = self._finished.pop(0)
+            if out is None:
+                raise SourceError(error)
+            yield index, out
+
+    def _collect(self, *, block: bool) -> None:
+        """Take what finished (waiting for one with ``block``) and start what may run now."""
+        while True:
             try:
-                proc = subprocess.run(cmd, input="".join(f"{c}\n" for c in part).encode("ascii"),
-                                      capture_output=True, env=git_env(), check=False)
-            except OSError as exc:
-                done.put((index, None, f"cannot run git: {exc.strerror or exc}"))
-                return
-        if proc.returncode != 0:
-            done.put((index, None, f"git {args[0]} failed: {first_line(proc.stderr)}"))
-        else:
-            done.put((index, proc.stdout, ""))
+                item = self._done.get(block=block and not self._finished)
+            except queue.Empty:
+                break
+            self._finished.append(item)
+            self._running -= 1
+        while self._waiting and self._running < self._parallel:
+            self._start(*self._waiting.pop(0))
 
-    for i, part in enumerate(parts):
-        threading.Thread(target=run, args=(i, part), daemon=True).start()
-    for _ in parts:
-        index, out, error = done.get()
-        if out is None:
-            raise SourceError(error)
-        yield index, out
+    def _start(self, index: int, commits: Sequence[str]) -> None:
+        with tempfile.TemporaryFile() as listed:
+            listed.write("".join(f"{c}\n" for c in commits).encode("ascii"))
+            listed.seek(0)
+            try:
+                proc = subprocess.Popen(self._cmd, stdin=listed, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        env=git_env())
+            except OSError as exc:
+                self._done.put((index, None, f"cannot run git: {exc.strerror or exc}"))
+                self._running += 1
+                return
+        self._running += 1
+        threading.Thread(target=self._wait, args=(index, proc), daemon=True).start()
+
+    def _wait(self, index: int, proc: subprocess.Popen[bytes]) -> None:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            self._done.put((index, None, f"git diff-tree failed: {first_line(err)}"))
+        else:
+            self._done.put((index, out, ""))
 
 
 class HistoryScan:
     """One history scan: list changes, scan them in workers by path lineage, attribute what was found."""
 
-    def __init__(self, repo: GitRepo, resolved: Resolved, spec: EngineSpec, *, jobs: int = 0,
+    def __init__(self, repo: GitRepo, commits: Resolved | CommitStream, spec: EngineSpec, *, jobs: int = 0,
                  max_file_size: int | None = None, scan_binaries: bool = False,
                  progress: ProgressFn | None = None, tags: bool = True) -> None:
+        """``commits``: a CommitStream lets the listing of changes start while rev-list still walks."""
         self.repo = repo
-        self.resolved = resolved
+        self._commits = commits
+        self.resolved = commits if isinstance(commits, Resolved) else Resolved(args=commits.args, commits=())
         self.spec = spec
         self.jobs = jobs
         self.max_file_size = max_file_size
@@ -160,6 +198,7 @@ class HistoryScan:
         self._contents: dict[str, bytes] = {}
 
     def run(self) -> HistoryResult:
+        shares = self._start_listing()
         if not self.resolved.commits:
             if self.tags:
                 self.result.findings = self._scan_tags()
@@ -173,7 +212,7 @@ class HistoryScan:
         done_blobs = done_bytes = 0
         total = 0
         try:
-            for res in pipeline.map_tasks(self.spec, _run_task, self._tasks(), jobs=jobs, engine=engine):
+            for res in pipeline.map_tasks(self.spec, _run_task, self._tasks(shares), jobs=jobs, engine=engine):
                 if isinstance(res, ChangeResult):
                     by_change.update(res.by_change)
                 else:
@@ -202,12 +241,30 @@ class HistoryScan:
         return out
 
     # -- listing -----------------------------------------------------------------------------------
-    def _tasks(self) -> Iterator[ChangeBatch | MessageScan]:
+    def _start_listing(self) -> _Shares:
+        """Start listing each chunk of commits' changes as it comes (rev-list may still be walking),
+        then wait for the whole selection: self.resolved."""
+        # git's own tree diffs, split across processes: a chunk of commits each.
+        args = ["-c", "core.quotePath=false", "diff-tree", "--stdin", "-z", "-r", "-c", "--raw", "--no-renames",
+                "--no-abbrev", "--root", "--no-ext-diff", "--no-textconv"]
+        shares = _Shares(self.repo.git_dir, args, self.jobs or pipeline.default_jobs())
+        source = self._commits
+        if isinstance(source, CommitStream):
+            for chunk in source.chunks():
+                shares.add(chunk)
+            self.resolved = source.resolved()  # fails here at a shallow boundary, before anything is scanned
+        else:
+            commits = source.commits
+            for i in range(0, len(commits), CHUNK_COMMITS):
+                shares.add(commits[i : i + CHUNK_COMMITS])
+        return shares
+
+    def _tasks(self, shares: _Shares) -> Iterator[ChangeBatch | MessageScan]:
         yield MessageScan(*self._messages())  # runs while the parent lists changes
         lineages: dict[str, dict[tuple[str, str], None]] = {}
         submodules: set[str] = set()
         with _gc_paused():
-            for sha, changes in self._list_changes():
+            for sha, changes in _parsed(shares):
                 self._changes.append((sha, changes))
                 for ch in changes:
                     if ch.blob.startswith("submodule:"):
@@ -240,20 +297,8 @@ class HistoryScan:
             return resolved.commits, resolved.messages
         if not resolved.args:
             return (), ()
-        return commits_and_messages(self.repo, resolved.args)  # a Resolved built without them
-
-    def _list_changes(self) -> Iterator[tuple[str, list[Change]]]:
-        # git's own tree diffs, split across processes (they hold no lock, so they run in parallel).
-        args = ["-c", "core.quotePath=false", "diff-tree", "--stdin", "-z", "-r", "-c", "--raw", "--no-renames",
-                "--no-abbrev", "--root", "--no-ext-diff", "--no-textconv"]
-        jobs = self.jobs or pipeline.default_jobs()
-        # More shares than processes: the parent parses each as it comes while the last ones still run.
-        shares = jobs * LIST_SHARES if len(self.resolved.commits) >= SERIAL_COMMITS else 1
-        parsed: dict[int, list[tuple[str, list[Change]]]] = {}
-        for index, out in read_all(self.repo.git_dir, args, self.resolved.commits, shares, parallel=jobs):
-            parsed[index] = list(parse_diff_tree(out))
-        for index in sorted(parsed):
-            yield from parsed.pop(index)
+        again = CommitStream(self.repo, resolved.args).resolved()  # a Resolved built without them
+        return again.commits, again.messages
 
     def _parent_engine(self) -> Engine:
         if self._engine is None:
@@ -308,6 +353,15 @@ class HistoryScan:
     def _fill_messages(self, findings: list[Finding]) -> list[Finding]:
         return [dataclasses.replace(f, commit=self._commit_info(f.commit.sha)[0]) if f.commit else f
                 for f in findings]
+
+
+def _parsed(shares: _Shares) -> Iterator[tuple[str, list[Change]]]:
+    """Each commit's changes, newest first (the order of the chunks), parsed as each share comes in."""
+    parsed: dict[int, list[tuple[str, list[Change]]]] = {}
+    for index, out in shares.outputs():
+        parsed[index] = list(parse_diff_tree(out))
+    for index in sorted(parsed):
+        yield from parsed.pop(index)
 
 
 @contextmanager

@@ -8,12 +8,14 @@ This is the importable API CI integrations build on::
 """
 from __future__ import annotations
 
+import os
+import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import SourceError, UsageError
-from .git_common import GitRepo, git_env, run_git
+from .git_common import GitRepo, first_line, git_env, run_git
 
 STASH_REF = "refs/stash"
 
@@ -127,35 +129,124 @@ def list_commits(repo: GitRepo, sel: Selection) -> Resolved:
     covers less than was asked for is the failure this guards against.
     """
     args, warnings = rev_args(repo, sel)
-    return resolve_args(repo, args, warnings, allow_shallow=sel.allow_shallow)
+    return CommitStream(repo, args, warnings, allow_shallow=sel.allow_shallow).resolved()
 
 
 def resolve_args(repo: GitRepo, args: Sequence[str], warnings: Sequence[str] = (), *,
                  allow_shallow: bool = False, hint: str = "fetch it with git fetch --unshallow") -> Resolved:
     """The commits rev-list ``args`` (object ids and fixed options only) select, checked for shallowness."""
-    found = list(warnings)
-    commits, messages = commits_and_messages(repo, args) if args else ((), ())
-    boundary = repo.shallow_commits()
-    if boundary:
-        cut = sorted(boundary.intersection(commits))
-        if cut:
-            msg = (f"this is a shallow clone and the scan reaches its boundary at {cut[0][:12]}"
-                   f"{f' (and {len(cut) - 1} more)' if len(cut) > 1 else ''}: older history is missing"
-                   f" ({hint})")
-            if not allow_shallow:
-                raise SourceError(msg + ", or pass --allow-shallow to scan what is there")
-            found.append(msg + "; the boundary commit is scanned as if it added every file")
-    return Resolved(args=tuple(args), commits=commits, warnings=tuple(found), messages=messages)
+    return CommitStream(repo, args, warnings, allow_shallow=allow_shallow, hint=hint).resolved()
 
 
-def commits_and_messages(repo: GitRepo, args: Sequence[str]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
-    """The commits rev-list ``args`` select, newest first, and their messages: one rev-list does both
-    (0.03 s more than the list alone on ipython's 30k commits, where a ``git log`` took 0.15 s)."""
-    out = run_git(repo, ["rev-list", "--no-commit-header", "--encoding=UTF-8", "--format=%x1e%H%x1f%B", *args, "--"])
-    shas: list[str] = []
-    texts: list[bytes] = []
-    for record in out.split(b"\x1e")[1:]:
-        sha, _, text = record.partition(b"\x1f")
-        shas.append(sha.decode("ascii"))
-        texts.append(text.rstrip(b"\n"))
-    return tuple(shas), tuple(texts)
+# A message (%B) never holds a NUL (git ends it at one), so NUL-separated fields cannot be forged by one.
+_REV_LIST = ["rev-list", "--no-commit-header", "--encoding=UTF-8", "--format=%H%x00%B%x00"]
+_OBJECT_ID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+CHUNK_COMMITS = 4096  # commits per chunk handed on while rev-list still walks
+
+
+class CommitStream:
+    """The commits rev-list ``args`` select, newest first, with their messages, read while it walks.
+
+    ``chunks()`` hands the commits on a chunk at a time as rev-list prints them, so work on the first
+    ones (a history scan lists their changes) starts before the walk ends (on ipython the walk takes
+    0.2 s); ``resolved()`` reads to the end and checks the shallow boundary. Messages come from the same
+    rev-list (UTF-8, as git re-encodes them).
+    """
+
+    def __init__(self, repo: GitRepo, args: Sequence[str], warnings: Sequence[str] = (), *,
+                 allow_shallow: bool = False, hint: str = "fetch it with git fetch --unshallow") -> None:
+        self.repo = repo
+        self.args = tuple(args)
+        self._warnings = list(warnings)
+        self._allow_shallow = allow_shallow
+        self._hint = hint
+        self._shas: list[str] = []
+        self._texts: list[bytes] = []
+        self._resolved: Resolved | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        if self.args:
+            cmd = ["git", "--git-dir", repo.git_dir, *_REV_LIST, *self.args, "--"]
+            try:
+                self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
+            except OSError as exc:
+                raise SourceError(f"cannot run git: {exc.strerror or exc}") from None
+
+    def chunks(self) -> Iterator[list[str]]:
+        """The commits, newest first, in chunks of CHUNK_COMMITS (the last may be smaller) as rev-list prints them."""
+        proc = self._proc
+        if proc is None or proc.stdout is None:
+            return
+        self._proc = None  # read once
+        fd = proc.stdout.fileno()
+        rest = b""
+        handed = 0
+        try:
+            while True:
+                block = os.read(fd, 1 << 18)
+                fields = (rest + block).split(b"\x00")
+                rest = fields.pop()  # unfinished: its NUL has not come yet
+                if len(fields) % 2:
+                    rest = fields.pop() + b"\x00" + rest  # an id whose message has not come yet
+                self._add(fields)
+                while len(self._shas) - handed >= CHUNK_COMMITS:
+                    yield self._shas[handed : handed + CHUNK_COMMITS]
+                    handed += CHUNK_COMMITS
+                if not block:
+                    if len(self._shas) > handed:
+                        yield self._shas[handed:]
+                    break
+        finally:
+            proc.stdout.close()
+            err = b""
+            if proc.stderr is not None:
+                err = proc.stderr.read()
+                proc.stderr.close()
+            code = proc.wait()
+        if code != 0:
+            raise SourceError(f"git rev-list failed: {first_line(err)}")
+        if rest.strip():
+            raise SourceError("git rev-list printed something unexpected")
+
+    def close(self) -> None:
+        """Stop rev-list if the stream is not read (an error came first)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.communicate()
+
+    def __enter__(self) -> CommitStream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _add(self, fields: list[bytes]) -> None:
+        for i in range(0, len(fields), 2):
+            sha = fields[i].strip()
+            if _OBJECT_ID.fullmatch(sha) is None:
+                raise SourceError("git rev-list printed something unexpected")
+            self._shas.append(sha.decode("ascii"))
+            self._texts.append(fields[i + 1].rstrip(b"\n"))
+
+    def resolved(self) -> Resolved:
+        """Every commit and message, after rev-list ends; fails (exit 3) at a shallow boundary."""
+        if self._resolved is None:
+            for _chunk in self.chunks():
+                pass
+            self._resolved = self._check()
+        return self._resolved
+
+    def _check(self) -> Resolved:
+        found = list(self._warnings)
+        commits = tuple(self._shas)
+        boundary = self.repo.shallow_commits()
+        if boundary:
+            cut = sorted(boundary.intersection(commits))
+            if cut:
+                msg = (f"this is a shallow clone and the scan reaches its boundary at {cut[0][:12]}"
+                       f"{f' (and {len(cut) - 1} more)' if len(cut) > 1 else ''}: older history is missing"
+                       f" ({self._hint})")
+                if not self._allow_shallow:
+                    raise SourceError(msg + ", or pass --allow-shallow to scan what is there")
+                found.append(msg + "; the boundary commit is scanned as if it added every file")
+        return Resolved(args=self.args, commits=commits, warnings=tuple(found), messages=tuple(self._texts))
