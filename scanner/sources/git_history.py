@@ -198,6 +198,10 @@ class HistoryScan:
         self._contents: dict[str, bytes] = {}
 
     def run(self) -> HistoryResult:
+        with _gc_paused():  # the listing's ~100k objects stay till the end: collections would only walk them
+            return self._run()
+
+    def _run(self) -> HistoryResult:
         shares = self._start_listing()
         if not self.resolved.commits:
             if self.tags:
@@ -261,22 +265,19 @@ class HistoryScan:
 
     def _tasks(self, shares: _Shares) -> Iterator[ChangeBatch | MessageScan]:
         yield MessageScan(*self._messages())  # runs while the parent lists changes
-        lineages: dict[str, dict[tuple[str, str], None]] = {}
+        # Each share's part of every path's lineage is built as the share comes in, while the others still
+        # run; the parts are joined oldest share first (shares hold newest-first runs of commits).
+        parts: dict[int, tuple[list[tuple[str, list[Change]]], dict[str, dict[tuple[str, str], None]]]] = {}
         submodules: set[str] = set()
-        with _gc_paused():
-            for sha, changes in _parsed(shares):
-                self._changes.append((sha, changes))
-                for ch in changes:
-                    if ch.blob.startswith("submodule:"):
-                        submodules.add(ch.path)
-            for sha, changes in reversed(self._changes):  # commit order: each version is "new", then "old"
-                gone = {ch.blob for ch in changes if ch.deleted}
-                for ch in changes:
-                    if not ch.deleted and not ch.blob.startswith("submodule:"):
-                        old = ch.old[0] if ch.old and not ch.old[0].startswith("submodule:") else NULL_SHA
-                        if old == NULL_SHA and ch.blob in gone:
-                            old = ch.blob  # moved here unchanged: the file it left holds all of it (see _attribute)
-                        lineages.setdefault(ch.path, {})[(ch.blob, old)] = None
+        for index, out in shares.outputs():
+            listed = list(parse_diff_tree(out))
+            parts[index] = listed, _lineages(listed, submodules)
+        lineages: dict[str, dict[tuple[str, str], None]] = {}
+        for index in sorted(parts, reverse=True):
+            for path, pairs in parts[index][1].items():
+                lineages.setdefault(path, {}).update(pairs)
+        for index in sorted(parts):
+            self._changes.extend(parts.pop(index)[0])
         for path in sorted(submodules):
             self.result.notes.warnings.append(f"{path}: a submodule; its own history is not scanned")
         self.result.blobs = sum(len(p) for p in lineages.values())
@@ -355,19 +356,30 @@ class HistoryScan:
                 for f in findings]
 
 
-def _parsed(shares: _Shares) -> Iterator[tuple[str, list[Change]]]:
-    """Each commit's changes, newest first (the order of the chunks), parsed as each share comes in."""
-    parsed: dict[int, list[tuple[str, list[Change]]]] = {}
-    for index, out in shares.outputs():
-        parsed[index] = list(parse_diff_tree(out))
-    for index in sorted(parsed):
-        yield from parsed.pop(index)
+def _lineages(listed: list[tuple[str, list[Change]]], submodules: set[str]) -> dict[str, dict[tuple[str, str], None]]:
+    """Each path's changes in commit order (each version is "new", then "old"), as (new, old) pairs, from
+    newest-first listed commits; the paths of submodules go to ``submodules``."""
+    lineages: dict[str, dict[tuple[str, str], None]] = {}
+    for _sha, changes in reversed(listed):
+        gone = {ch.blob for ch in changes if ch.deleted}
+        for ch in changes:
+            if ch.deleted:
+                continue
+            if ch.blob.startswith("submodule:"):
+                submodules.add(ch.path)
+                continue
+            old = ch.old[0] if ch.old and not ch.old[0].startswith("submodule:") else NULL_SHA
+            if old == NULL_SHA and ch.blob in gone:
+                old = ch.blob  # moved here unchanged: the file it left holds all of it (see _attribute)
+            lineages.setdefault(ch.path, {})[(ch.blob, old)] = None
+    return lineages
 
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the listing builds ~100k small objects, none of them in a cycle:
-    the collections it triggered, each walking everything listed so far, took a third of its CPU time."""
+    """No cyclic garbage collection while a scan holds its listing (~100k small objects, none in a cycle):
+    the collections its building triggered, each walking everything listed so far, took a third of the
+    listing's CPU time, and later ones (while batches are handed out) walked it all again."""
     enabled = gc.isenabled()
     gc.disable()
     try:
