@@ -1,6 +1,6 @@
 """`python -m scanner`."""
 from __future__ import annotations
 
-from .cli import main
+from .cli import console
 
-main()
+console()

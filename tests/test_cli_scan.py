@@ -124,3 +124,15 @@ def test_console_output_masks_secret(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "AKIAZ5GMHYJKLOPQRS7T" not in result.output
     assert "aws-access-key-id" in result.output
+
+
+def test_command_exits_with_its_status_after_the_whole_report_is_written(tmp_path: Path) -> None:
+    # The command ends without the interpreter's teardown (scanner.cli.console): the report, larger than
+    # a pipe holds, must still arrive whole, and the status must be the scan's.
+    for i in range(400):
+        (tmp_path / f"f{i}.py").write_text(f"# {i}\nGITHUB = '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'\n")
+    run = _leakscan("scan", str(tmp_path), "-f", "json")
+    assert run.returncode == 1, run.stderr
+    assert len(run.stdout) > 1 << 17 and len(json.loads(run.stdout)) == 400
+    assert _leakscan("scan", str(tmp_path / "f0.py"), "--exit-code", "7").returncode == 7
+    assert _leakscan("scan", str(tmp_path / "missing")).returncode == 3
