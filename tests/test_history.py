@@ -484,3 +484,32 @@ def test_history_listed_in_many_chunks_finds_the_same(make_repo: MakeRepo, capsy
     run = leakscan(capsys, "history", str(repo))
     assert {(f["path"], f["line"], f["commit"]) for f in run.findings} == expected
     assert len(added) >= 3 and sum(added) == 10  # every commit listed once, over several diff-tree runs
+
+
+def test_listing_starts_git_only_from_the_main_thread_without_pipes_to_write(make_repo: MakeRepo, capsys,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Worker processes fork from the main thread while the listing runs. A fork taken while another
+    # thread was starting git, or while we held a pipe git reads, left git's pipes open in the worker:
+    # the scan then waited forever. So each diff-tree starts from the main thread and reads a file.
+    import subprocess
+    import threading
+
+    from scanner.sources import git_history, git_range
+
+    repo = make_repo()
+    for i in range(6):
+        commit(repo, f"step {i}", {f"f{i}.py": f"x = {i}\n"})
+    seen: list[tuple[bool, object, object]] = []
+    real_popen = subprocess.Popen
+
+    def popen(cmd, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "diff-tree" in cmd:
+            seen.append((threading.current_thread() is threading.main_thread(), kwargs.get("stdin"),
+                         kwargs.get("stdout")))
+        return real_popen(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(git_history.subprocess, "Popen", popen)
+    monkeypatch.setattr(git_range, "CHUNK_COMMITS", 2)
+    run = leakscan(capsys, "history", str(repo))
+    assert run.code == 0 and len(seen) == 3
+    assert all(main and stdin is not subprocess.PIPE and stdout is not subprocess.PIPE for main, stdin, stdout in seen)

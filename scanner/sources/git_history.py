@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -153,25 +154,30 @@ class _Shares:
             self._start(*self._waiting.pop(0))
 
     def _start(self, index: int, commits: Sequence[str]) -> None:
-        with tempfile.TemporaryFile() as listed:
+        # Output goes to a file too: git writes it in small pieces, and through a pipe each one woke our
+        # reader (tens of thousands of context switches on ipython).
+        listed, out = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        with listed:
             listed.write("".join(f"{c}\n" for c in commits).encode("ascii"))
             listed.seek(0)
             try:
-                proc = subprocess.Popen(self._cmd, stdin=listed, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        env=git_env())
+                proc = subprocess.Popen(self._cmd, stdin=listed, stdout=out, stderr=subprocess.PIPE, env=git_env())
             except OSError as exc:
+                out.close()
                 self._done.put((index, None, f"cannot run git: {exc.strerror or exc}"))
                 self._running += 1
                 return
         self._running += 1
-        threading.Thread(target=self._wait, args=(index, proc), daemon=True).start()
+        threading.Thread(target=self._wait, args=(index, proc, out), daemon=True).start()
 
-    def _wait(self, index: int, proc: subprocess.Popen[bytes]) -> None:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            self._done.put((index, None, f"git diff-tree failed: {first_line(err)}"))
-        else:
-            self._done.put((index, out, ""))
+    def _wait(self, index: int, proc: subprocess.Popen[bytes], out: BinaryIO) -> None:
+        with out:
+            _stdout, err = proc.communicate()
+            if proc.returncode != 0:
+                self._done.put((index, None, f"git diff-tree failed: {first_line(err)}"))
+                return
+            out.seek(0)
+            self._done.put((index, out.read(), ""))
 
 
 class HistoryScan:

@@ -11,11 +11,18 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from ..errors import SourceError, UsageError
 from .git_common import GitRepo, first_line, git_env, run_git
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 STASH_REF = "refs/stash"
 
@@ -142,6 +149,17 @@ def resolve_args(repo: GitRepo, args: Sequence[str], warnings: Sequence[str] = (
 _REV_LIST = ["rev-list", "--no-commit-header", "--encoding=UTF-8", "--format=%H%x00%B%x00"]
 _OBJECT_ID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 CHUNK_COMMITS = 4096  # commits per chunk handed on while rev-list still walks
+_PIPE_SIZE = 1 << 20  # Linux's default limit for an unprivileged pipe
+
+
+def _widen(pipe: IO[bytes] | None) -> None:
+    """Give the pipe room for _PIPE_SIZE bytes where the system lets us (Linux), else leave it."""
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if pipe is not None and setpipe is not None:
+        try:
+            fcntl.fcntl(pipe.fileno(), setpipe, _PIPE_SIZE)
+        except OSError:
+            pass  # above the system's limit: a smaller pipe only means more, smaller reads
 
 
 class CommitStream:
@@ -170,6 +188,7 @@ class CommitStream:
                 self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
             except OSError as exc:
                 raise SourceError(f"cannot run git: {exc.strerror or exc}") from None
+            _widen(self._proc.stdout)
 
     def chunks(self) -> Iterator[list[str]]:
         """The commits, newest first, in chunks of CHUNK_COMMITS (the last may be smaller) as rev-list prints them."""
@@ -182,7 +201,11 @@ class CommitStream:
         handed = 0
         try:
             while True:
-                block = os.read(fd, 1 << 18)
+                block = os.read(fd, _PIPE_SIZE)
+                if 0 < len(block) < _PIPE_SIZE // 16:
+                    # rev-list writes a few KB at a time: read as each came, every piece cost a context
+                    # switch on each side (10k on ipython). A short pause lets the pipe fill instead.
+                    time.sleep(0.002)
                 fields = (rest + block).split(b"\x00")
                 rest = fields.pop()  # unfinished: its NUL has not come yet
                 if len(fields) % 2:
