@@ -3,10 +3,11 @@ introduced it, once per path.
 
 Why not patches: on ipython (30k commits) ``git log -p -U0`` spends 4.7 s of CPU in git's diff,
 while listing changes (``git diff-tree -r -c --raw``) takes 0.5 s and reading every version once
-1.0 s (1.2 GB, through libgit2 in the worker: git_blobs.PackReader). So the parent lists the changes,
-workers read each path's versions in commit order and scan only the lines each version changed
-(sources/git_changes.py), and the parent attributes what was found. A leak is introduced at (commit, path) when the commit's version
-holds it and its parents' versions do not, nor does a file the commit deleted (a move or rename).
+1.0 s (1.2 GB, through libgit2 in the worker: git_blobs.PackReader). So the parent lists the changes
+(while rev-list still walks: git_range.CommitStream), workers read each path's versions in commit order
+and scan only the lines each version changed (sources/git_changes.py), and the parent attributes what
+was found. A leak is introduced at (commit, path) when the commit's version holds it and its parents'
+versions do not, nor does a file the commit deleted (a move or rename).
 The earliest such commit per (path, rule, secret) is reported, with lines from its version.
 """
 from __future__ import annotations
@@ -18,9 +19,9 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import BinaryIO
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from .. import pipeline
 from ..engine import Engine, EngineSpec
