@@ -5,6 +5,7 @@ import base64
 import io
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -23,6 +24,8 @@ import pytest
 from scanner.cli import main
 from scanner.cli.git_progress import clone_progress
 from scanner.errors import SourceError, UsageError
+from scanner.sources import clone_dirs
+from scanner.sources.clone_dirs import MARKER, Owner, process
 from scanner.sources.git_remote import _clone_command, cloned
 from scanner.sources.remote_url import is_remote, parse_remote
 from tests.conftest import REPO_ROOT, git
@@ -359,8 +362,8 @@ def _gone(pid: int) -> bool:
     return state == "Z"  # exited, not yet reaped by its new parent
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupted_clone_is_stopped_and_removed(signum: int, tmp_path: Path, clone_tmp: Path) -> None:
+def _hanging_clone(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    """A `leakscan history` subprocess whose clone waits on an ssh that never answers; the file of that ssh's PID."""
     ssh = tmp_path / "fake-ssh"
     started = tmp_path / "ssh-pid"
     ssh.write_text(f"#!/bin/sh\necho $$ > {started}.tmp && mv {started}.tmp {started}\nexec sleep 60\n")
@@ -372,6 +375,12 @@ def test_interrupted_clone_is_stopped_and_removed(signum: int, tmp_path: Path, c
     while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert started.exists(), proc.communicate()
+    return proc, started
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_clone_is_stopped_and_removed(signum: int, tmp_path: Path, clone_tmp: Path) -> None:
+    proc, started = _hanging_clone(tmp_path)
     assert len(_clones(clone_tmp)) == 1  # the clone is under way
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
@@ -427,4 +436,132 @@ def test_server_that_stops_answering_fails_the_clone_instead_of_hanging(
     assert run.code == 3 and elapsed < 30, (elapsed, run.stderr)
     assert run.stderr.strip().startswith(f"error: cannot clone http://127.0.0.1:{port}/origin.git: ")
     assert len(run.stderr.strip().splitlines()) == 1
+    assert _clones(clone_tmp) == []
+
+
+# -- clones left behind by a killed run (SIGKILL, power loss): removed by the next URL scan ----------------
+
+
+def _dead_owner() -> Owner:
+    """The marker identity of a process that has exited (and was reaped)."""
+    child = subprocess.Popen(["sleep", "30"])
+    owner = process(child.pid)
+    child.kill()
+    child.wait()
+    return owner
+
+
+def _left_clone(where: Path, name: str, owner: Owner | None, marker: str | None = None) -> Path:
+    """A clone directory as a killed run leaves it: a partial mirror, and its marker (``marker`` as written)."""
+    path = where / f"leakscan-clone-{name}"
+    (path / "repo.git" / "objects" / "pack").mkdir(parents=True)
+    (path / "repo.git" / "objects" / "pack" / "tmp_pack_1").write_bytes(b"PACK")
+    (path / "repo.git" / "HEAD").symlink_to("/etc/hostname")  # removed as a link, never followed
+    if owner is not None or marker is not None:
+        (path / MARKER).write_text(owner.line() if owner is not None else str(marker))
+    return path
+
+
+def test_clone_left_by_a_dead_run_is_removed_by_the_next_url_scan(bare: Path, clone_tmp: Path, capsys) -> None:
+    left = _left_clone(clone_tmp, "dead", _dead_owner())
+    run = leakscan(capsys, "history", bare.as_uri())
+    assert run.code == 1, run.stderr
+    assert not left.exists() and _clones(clone_tmp) == []
+    assert run.stderr == ""  # nothing to say about a removal that worked
+    assert Path("/etc/hostname").exists()
+
+
+def test_clone_whose_pid_now_names_another_process_is_removed(bare: Path, clone_tmp: Path, capsys) -> None:
+    me = process(os.getpid())  # a live process with the marker's PID, started at another time: a recycled PID
+    left = _left_clone(clone_tmp, "recycled", Owner(me.pid, str(int(me.start) + 1), me.boot, me.pidns))
+    run = leakscan(capsys, "history", bare.as_uri())
+    assert run.code == 1, run.stderr
+    assert not left.exists()
+
+
+def _kept_cases(where: Path, outside: Path) -> dict[str, Path]:
+    dead, me = _dead_owner(), process(os.getpid())
+    outside.mkdir()
+    (outside / MARKER).write_text(dead.line())
+    link = where / "leakscan-clone-link"
+    link.symlink_to(outside, target_is_directory=True)
+    file = where / "leakscan-clone-file"
+    file.write_text(dead.line())
+    return {
+        "live-owner": _left_clone(where, "live", me),
+        "no-marker": _left_clone(where, "unmarked", None),
+        "garbled-marker": _left_clone(where, "garbled", None, marker="not a marker\n"),
+        "half-written-marker": _left_clone(where, "half", None, marker=dead.line()[:-3]),
+        "other-pid-namespace": _left_clone(where, "container", Owner(dead.pid, dead.start, dead.boot, "pid:[1]")),
+        "symlink": link,
+        "file": file,
+        "other-name": _left_clone(where, "x", dead).rename(where / "other-clone-x"),
+    }
+
+
+@pytest.mark.parametrize("case", ["live-owner", "no-marker", "garbled-marker", "half-written-marker",
+                                  "other-pid-namespace", "symlink", "file", "other-name"])
+def test_directories_not_provably_abandoned_clones_are_kept(case: str, bare: Path, clone_tmp: Path, tmp_path: Path,
+                                                            capsys) -> None:
+    kept = _kept_cases(clone_tmp, tmp_path / "elsewhere")[case]
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if "origin.git" not in p.parts)
+    run = leakscan(capsys, "history", bare.as_uri())
+    assert run.code == 1, run.stderr
+    assert os.path.lexists(kept)
+    after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if "origin.git" not in p.parts)
+    assert after == before  # nothing anywhere was removed: not through the link either
+    assert run.stderr == ""
+
+
+def test_clone_of_another_user_is_kept(bare: Path, clone_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    left = _left_clone(clone_tmp, "theirs", _dead_owner())
+    uid = os.getuid()
+    monkeypatch.setattr(clone_dirs.os, "getuid", lambda: uid + 1)  # every directory is now another user's
+    run = leakscan(capsys, "history", bare.as_uri())
+    assert run.code == 1, run.stderr
+    assert (left / MARKER).exists()
+
+
+def test_stale_clone_that_cannot_be_removed_is_one_warning_and_the_scan_goes_on(
+        bare: Path, clone_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    left = _left_clone(clone_tmp, "stuck", _dead_owner())
+
+    rmtree = shutil.rmtree
+
+    def refuse(path: str) -> None:  # the leftover only: this run's own clone is removed as usual
+        if Path(path) == left:
+            raise PermissionError(13, "Permission denied", path)
+        rmtree(path)
+
+    monkeypatch.setattr(clone_dirs.shutil, "rmtree", refuse)
+    run = leakscan(capsys, "history", bare.as_uri())
+    assert run.code == 1  # the findings, as without the leftover
+    assert {f["path"] for f in run.findings} == {"app.py", "side.cfg", "release.cfg"}
+    assert run.stderr.splitlines() == [
+        f"warning: cannot remove 1 stale temporary clone(s) under {clone_tmp}: Permission denied"]
+    assert left.exists()
+
+
+def test_clone_of_a_run_killed_with_sigkill_is_kept_while_it_runs_and_removed_by_the_next_run(
+        bare: Path, tmp_path: Path, clone_tmp: Path, capsys) -> None:
+    proc, started = _hanging_clone(tmp_path)
+    [theirs] = _clones(clone_tmp)
+    ssh = int(started.read_text())
+    clone = int(Path(f"/proc/{ssh}/stat").read_text().rsplit(")", 1)[1].split()[1])  # git, the ssh's parent
+    try:
+        concurrent = leakscan(capsys, "history", bare.as_uri())
+        assert concurrent.code == 1, concurrent.stderr
+        assert _clones(clone_tmp) == [theirs]  # a scan running alongside leaves the live run's clone alone
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+        os.kill(ssh, signal.SIGKILL)  # git is in its own session: SIGKILL of leakscan does not reach it
+    deadline = time.monotonic() + 10
+    while not _gone(clone) and time.monotonic() < deadline:  # git, orphaned, fails and exits
+        time.sleep(0.05)
+    assert _clones(clone_tmp) == [theirs] and (theirs / MARKER).exists()  # SIGKILL leaves it behind
+    run = leakscan(capsys, "history", bare.as_uri())
+    assert run.code == 1, run.stderr
     assert _clones(clone_tmp) == []

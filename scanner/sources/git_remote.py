@@ -6,11 +6,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..errors import SourceError, UsageError
+from .clone_dirs import PREFIX, mark, remove_stale, remove_tree
 from .git_common import GitRepo, git_env
 from .remote_url import SCHEMES, RemoteUrl
 
@@ -34,17 +34,20 @@ _HELPER = ("!f() { test \"$1\" = get || return 0; printf 'username=%s\\n' \"$LEA
 def cloned(remote: RemoteUrl, progress: CloneProgress | None = None) -> Iterator[GitRepo]:
     """The mirror clone of ``remote``, for the duration of the block; always removed afterwards.
 
-    The clone lives in a directory only this user can read (mkdtemp: mode 0700), under $TMPDIR.
+    The clone lives in a directory only this user can read (mkdtemp: mode 0700), under $TMPDIR, marked
+    with this process; the clones of earlier runs killed before their cleanup (SIGKILL) are removed first.
     """
     import tempfile
 
     if remote.url.startswith("-"):  # parse_remote refuses these; git must never see one as an option
         raise UsageError("not a repository URL (it starts with '-')")
     try:
-        parent = tempfile.mkdtemp(prefix="leakscan-clone-")
+        parent = tempfile.mkdtemp(prefix=PREFIX)
     except OSError as exc:
         raise SourceError(f"cannot create a temporary directory for the clone: {exc.strerror or exc}") from None
     try:
+        mark(parent)
+        remove_stale(os.path.dirname(parent))  # after the marking: a concurrent sweep keeps this one too
         target = os.path.join(parent, "repo.git")
         _clone(remote, target, progress)
         yield GitRepo(git_dir=target, work_tree=None)
@@ -143,18 +146,6 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _remove(path: str) -> None:
-    import shutil
-
-    # Processes of a killed clone may still be exiting, and write one more file: try again briefly.
-    for _attempt in range(20):
-        try:
-            shutil.rmtree(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.05)
-    try:
-        shutil.rmtree(path)
-    except OSError as exc:  # the scan's outcome stands; say what was left behind (a temporary path, no URL)
-        print(f"warning: cannot remove the temporary clone {path}: {exc.strerror or exc}", file=sys.stderr)
+    error = remove_tree(path)
+    if error is not None:  # the scan's outcome stands; say what was left behind (a temporary path, no URL)
+        print(f"warning: cannot remove the temporary clone {path}: {error.strerror or error}", file=sys.stderr)
