@@ -115,14 +115,18 @@ def test_renamed_file_is_reported_once_at_the_original_commit(make_repo: MakeRep
     assert [(f["path"], f["commit"]) for f in run.findings] == [("old/name.py", added)]
 
 
+@pytest.mark.parametrize("edit", [False, True], ids=["pure-move", "move-with-edit"])
 def test_moved_file_with_an_encoded_secret_is_reported_once_at_the_original_commit(make_repo: MakeRepo,
-                                                                                    capsys) -> None:
+                                                                                    capsys, edit: bool) -> None:
     # The secret is the decoded text, which the moved file's old copy does not hold byte for byte.
     encoded = base64.b64encode(KEY_LINE.encode()).decode()
     repo = make_repo()
     added = commit(repo, "add", {"k8s/secret.yaml": f"data:\n  credentials: {encoded}\n"})
     (repo / "deploy").mkdir()
     git(repo, "mv", "k8s/secret.yaml", "deploy/secret.yaml")
+    if edit:
+        (repo / "deploy/secret.yaml").write_text(f"kind: Secret\ndata:\n  credentials: {encoded}\n")
+        git(repo, "add", "deploy/secret.yaml")
     commit(repo, "move")
     run = leakscan(capsys, "history", str(repo))
     assert [(f["path"], f["commit"], f["decoded"]) for f in run.findings] == [("k8s/secret.yaml", added, "base64")]

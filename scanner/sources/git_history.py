@@ -330,7 +330,7 @@ class HistoryScan:
                 # Other parents of a merge, and files this commit deleted (moves), may hold it already.
                 others = [o for o in ch.old[1:] + tuple(gone) if o != NULL_SHA and not o.startswith("submodule:")]
                 if others:
-                    found = [f for f in found if not self._held_by(f, others)]
+                    found = [f for f in found if not self._held_by(f, others, ch.blob)]
                 if not found:
                     continue
                 info, when = self._commit_info(sha)
@@ -344,12 +344,20 @@ class HistoryScan:
                         prior[2].append(placed)
         return [f for _w, _s, found in intro.values() for f in found]
 
-    def _held_by(self, finding: Finding, blobs: list[str]) -> bool:
-        secret = finding.secret.encode("utf-8", "surrogatepass")
-        missing = [b for b in blobs if b not in self._contents]
-        for sha, data in read_blobs(self.repo.git_dir, missing):
-            self._contents[sha] = data
-        return any(holds(self._contents.get(b, b""), secret, self.spec.archive_depth) for b in blobs)
+    def _held_by(self, finding: Finding, blobs: list[str], new: str) -> bool:
+        """Whether one of ``blobs`` (another parent's version, a file the commit deleted) holds the secret,
+        or, for a secret found decoded, the encoded text it was found in (in the version ``new``)."""
+        needles = [finding.secret.encode("utf-8", "surrogatepass")]
+        if finding.decoded and "!" not in finding.path:  # an archive member's lines are not the blob's
+            span = _span(self._content(new), finding)
+            if span:
+                needles.append(span)
+        return any(holds(self._content(b), needle, self.spec.archive_depth) for b in blobs for needle in needles)
+
+    def _content(self, sha: str) -> bytes:
+        if sha not in self._contents:
+            self._contents.update(read_blobs(self.repo.git_dir, [sha]))
+        return self._contents.get(sha, b"")
 
     def _commit_info(self, sha: str) -> tuple[CommitInfo, int]:
         """The commit's metadata and its commit time (what "earliest" means), cached."""
@@ -361,6 +369,17 @@ class HistoryScan:
     def _fill_messages(self, findings: list[Finding]) -> list[Finding]:
         return [dataclasses.replace(f, commit=self._commit_info(f.commit.sha)[0]) if f.commit else f
                 for f in findings]
+
+
+def _span(data: bytes, finding: Finding) -> bytes:
+    """The text at the finding's lines and columns (columns count characters, as the engine's do)."""
+    lines = data.split(b"\n")[finding.line - 1 : finding.end_line]
+    if not lines or finding.end_line < finding.line:
+        return b""
+    text = [line.decode("utf-8", "replace") for line in lines]
+    text[-1] = text[-1][: finding.end_column - 1]
+    text[0] = text[0][finding.column - 1 :]
+    return "\n".join(text).encode("utf-8")
 
 
 def _lineages(listed: list[tuple[str, list[Change]]], submodules: set[str]) -> dict[str, dict[tuple[str, str], None]]:
