@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +11,7 @@ from scanner.sources import git_changes
 from scanner.sources.git_changes import _probe, changed_lines
 from tests.gitrepo import AWS, commit, leakscan
 
+MakeRepo = Callable[..., Path]
 WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "theta", "iota", "kappa", "lambda"]
 
 
@@ -22,7 +25,8 @@ def _text(rng: random.Random, lines: int) -> list[bytes]:
         elif kind < 0.2:
             out.append(b"    return None")
         else:
-            out.append(f"    {rng.choice(WORDS)}_{rng.randint(0, 99)} = {rng.choice(WORDS)}({rng.randint(0, 9)})".encode())
+            name, call = f"{rng.choice(WORDS)}_{rng.randint(0, 99)}", f"{rng.choice(WORDS)}({rng.randint(0, 9)})"
+            out.append(f"    {name} = {call}".encode())
     return out
 
 
@@ -81,7 +85,8 @@ def _numbered(n: int) -> list[str]:
     return [f"value_{i:04d} = compute({i}, 'x')\n" for i in range(n)]
 
 
-def test_history_finds_a_key_added_amid_distant_edits_of_a_large_file(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_history_finds_a_key_added_amid_distant_edits_of_a_large_file(make_repo: MakeRepo,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     repo = make_repo()
     lines = _numbered(600)  # about 20 KB: prefiltered as sub-windows
     commit(repo, "base", {"big.py": "".join(lines)})
@@ -95,7 +100,8 @@ def test_history_finds_a_key_added_amid_distant_edits_of_a_large_file(make_repo,
     assert [(f["path"], f["line"], f["commit"]) for f in run.findings] == [("big.py", 301, added)]
 
 
-def test_history_finds_a_second_private_key_in_a_large_file(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_history_finds_a_second_private_key_in_a_large_file(make_repo: MakeRepo,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
     from tests.test_history import PEM_BODY
 
     first = "-----BEGIN RSA PRIVATE KEY-----\n" + PEM_BODY + "-----END RSA PRIVATE KEY-----\n"

@@ -144,7 +144,7 @@ class PackReader:
     def _from_git(self, sha: str) -> bytes | None:
         """A blob libgit2 does not have: a partial clone's, which git fetches from its promisor remote."""
         try:
-            return next((data for _sha, data in read_blobs(self._git_dir, [sha])), None)
+            return dict(read_blobs(self._git_dir, [sha])).get(sha)  # read to the end: the reader stays usable
         except SourceError:
             return None
 
