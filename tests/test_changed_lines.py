@@ -50,10 +50,11 @@ def _pairs(seed: int) -> list[tuple[bytes, bytes]]:
 @pytest.mark.parametrize("seed", [1, 2], ids=["seed-1", "seed-2"])
 def test_common_prefix_and_suffix_match_a_byte_by_byte_count(seed: int) -> None:
     for a, b in _pairs(seed):
-        pre = git_changes._common_prefix(a, b)
+        pre = git_changes._prefix_length(a, 0, len(a), b, 0, len(b))
         assert pre == _naive_prefix(a, b)
         limit = min(len(a), len(b)) - pre
-        assert git_changes._common_suffix(a, b, limit) == _naive_suffix(a, b, limit)
+        suffix = git_changes._suffix_length(a, len(a) - limit, len(a), b, len(b) - limit, len(b))
+        assert suffix == _naive_suffix(a, b, limit)
 
 
 @pytest.mark.parametrize(("old", "new", "lines"), [

@@ -72,6 +72,7 @@ class ChangeBatch:
 
         for path, pairs in self.paths:
             rejected: set[bytes] = set()  # encoded strings of this file that do not decode to text
+            allowed = engine.path_allowed(path)  # a global allowlist skips the whole lineage
             for new, old in pairs:
                 result.blobs += 1
                 if new == old:  # moved here unchanged: the file it left holds all of it
@@ -79,7 +80,7 @@ class ChangeBatch:
                 elif (new_data := get(new)) is None:  # never silently: a corrupt object must not hide a leak
                     result.notes.errors.append(f"{path}: object {new} could not be read "
                                                "(missing or corrupt); this version was not scanned")
-                elif not engine.path_allowed(path):
+                elif not allowed:
                     old_data = (get(old) if old != NULL_SHA else None) or b""
                     found = scan_change(engine, new_data, old_data, path, result.notes, self.max_file_size,
                                         self.scan_binaries, rejected)
@@ -244,14 +245,6 @@ def _sub_windows(new: bytes, lo: int, hi: int, old: bytes, old_lo: int, old_hi: 
                 _sub_windows(new, *cut[:2], old, *cut[2:], out, depth - 1)
         return
     out.append((lo, hi))
-
-
-def _common_prefix(a: bytes, b: bytes) -> int:
-    return _prefix_length(a, 0, len(a), b, 0, len(b))
-
-
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    return _suffix_length(a, len(a) - limit, len(a), b, len(b) - limit, len(b))
 
 
 def _prefix_length(a: bytes, a_lo: int, a_hi: int, b: bytes, b_lo: int, b_hi: int) -> int:

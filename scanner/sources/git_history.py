@@ -29,7 +29,7 @@ from ..errors import SourceError
 from ..model import Chunk, CommitInfo, Finding
 from . import Notes
 from .archives import holds
-from .git_blobs import MessageScan, TaskResult, close_readers, read_blobs
+from .git_blobs import MessageScan, TaskResult, close_readers, pack_reader
 from .git_changes import ChangeBatch, ChangeResult, PairKey
 from .git_common import NULL_SHA, GitRepo, first_line, git_env
 from .git_range import CHUNK_COMMITS, CommitStream, Resolved
@@ -356,8 +356,8 @@ class HistoryScan:
 
     def _content(self, sha: str) -> bytes:
         if sha not in self._contents:
-            self._contents.update(read_blobs(self.repo.git_dir, [sha]))
-        return self._contents.get(sha, b"")
+            self._contents[sha] = pack_reader(self.repo.git_dir).read(sha) or b""
+        return self._contents[sha]
 
     def _commit_info(self, sha: str) -> tuple[CommitInfo, int]:
         """The commit's metadata and its commit time (what "earliest" means), cached."""
